@@ -1,0 +1,103 @@
+"""FilterSets shared by the API and the pages."""
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from accounts.models import Company, CompanyDomain, ProductUser, UsageRecord, Workspace
+
+
+class CompanyFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    tier = django_filters.ChoiceFilter(choices=Company.Tier.choices)
+    country = django_filters.CharFilter(lookup_expr="iexact")
+    industry = django_filters.CharFilter(lookup_expr="iexact")
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    parent = django_filters.NumberFilter(field_name="parent_id")
+    is_root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="Top-level only")
+    has_workspaces = django_filters.BooleanFilter(method="filter_has_workspaces", label="Has workspaces")
+    external_id = django_filters.CharFilter()
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("arr", "arr"),
+            ("potential_arr", "potential"),
+            ("employee_count", "employees"),
+            ("workspace_count", "workspaces"),
+            ("user_count", "users"),
+            ("country", "country"),
+        ),
+        label="Sort",
+    )
+
+    class Meta:
+        model = Company
+        fields = ["q", "tier", "country", "industry", "owner", "parent", "is_root", "has_workspaces", "external_id"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        domain_match = CompanyDomain.objects.filter(company=OuterRef("pk"), domain__icontains=value.lower())
+        return queryset.filter(Q(name__icontains=value) | Q(external_id__iexact=value) | Exists(domain_match))
+
+    def filter_has_workspaces(self, queryset, name, value):
+        if value is None:
+            return queryset
+        has = Exists(Workspace.objects.filter(company=OuterRef("pk")))
+        return queryset.filter(has if value else ~has)
+
+
+class WorkspaceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    company = django_filters.NumberFilter(field_name="company_id")
+    company_external_id = django_filters.CharFilter(field_name="company__external_id")
+    unmatched = django_filters.BooleanFilter(field_name="company", lookup_expr="isnull")
+    plan = django_filters.CharFilter(lookup_expr="iexact")
+    status = django_filters.ChoiceFilter(choices=Workspace.Status.choices)
+    min_seats = django_filters.NumberFilter(field_name="seats", lookup_expr="gte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = Workspace
+        fields = ["q", "company", "company_external_id", "unmatched", "plan", "status", "match_status"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(external_id__iexact=value)) if value else queryset
+
+
+class ProductUserFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    company = django_filters.NumberFilter(field_name="company_id")
+    company_external_id = django_filters.CharFilter(field_name="company__external_id")
+    workspace = django_filters.NumberFilter(field_name="workspaces__id")
+    email_domain = django_filters.CharFilter(method="filter_domain")
+    active_since = django_filters.IsoDateTimeFilter(field_name="last_active_at", lookup_expr="gte")
+
+    class Meta:
+        model = ProductUser
+        fields = ["q", "company", "company_external_id", "workspace", "match_status", "match_method"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(email__icontains=value) | Q(name__icontains=value) | Q(external_id__iexact=value)
+        )
+
+    def filter_domain(self, queryset, name, value):
+        return queryset.filter(email__iendswith="@" + value.strip().lower().lstrip("@")) if value else queryset
+
+
+class UsageRecordFilter(django_filters.FilterSet):
+    workspace = django_filters.NumberFilter(field_name="workspace_id")
+    company = django_filters.NumberFilter(field_name="company_id")
+    workspace_external_id = django_filters.CharFilter(field_name="workspace__external_id")
+    company_external_id = django_filters.CharFilter(field_name="company__external_id")
+    metric = django_filters.CharFilter()
+    period_from = django_filters.DateFilter(field_name="period", lookup_expr="gte")
+    period_to = django_filters.DateFilter(field_name="period", lookup_expr="lte")
+
+    class Meta:
+        model = UsageRecord
+        fields = ["workspace", "company", "metric"]

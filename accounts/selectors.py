@@ -1,0 +1,117 @@
+"""Reads of the accounts area. Every list is one query, whatever the number of rows."""
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.filters import CompanyFilter
+from accounts.models import Company, ProductUser, UsageRecord, Workspace, WorkspaceMembership
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _subquery_sum(model, field: str, fk: str, output_field):
+    """Σ field of rows pointing at the outer company, as a correlated subquery.
+
+    Separate subqueries (not joins) so two aggregates never multiply each other's rows.
+    """
+    qs = model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(qs, output_field=output_field), Value(0), output_field=output_field)
+
+
+def _subquery_count(model, fk: str):
+    qs = model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(qs, output_field=IntegerField()), Value(0))
+
+
+def company_with_metrics(qs: QuerySet[Company] | None = None) -> QuerySet[Company]:
+    """Companies annotated with their own product footprint (not rolled up).
+
+    mrr / arr: Σ mrr of the company's workspaces (× 12 for ARR); seats, workspace_count,
+    user_count: counts of what resolved to this company.
+    """
+    qs = Company.objects.all() if qs is None else qs
+    mrr = _subquery_sum(Workspace, "mrr", "company", MONEY)
+    return qs.annotate(
+        mrr=mrr,
+        arr=mrr * Value(Decimal(12), output_field=MONEY),
+        seats=_subquery_sum(Workspace, "seats", "company", IntegerField()),
+        workspace_count=_subquery_count(Workspace, "company"),
+        user_count=_subquery_count(ProductUser, "company"),
+    )
+
+
+def company_list(*, filters: dict | None = None) -> QuerySet[Company]:
+    qs = company_with_metrics(Company.objects.select_related("owner", "parent"))
+    return CompanyFilter(filters or {}, queryset=qs).qs
+
+
+def company_get(*, pk: int) -> Company:
+    return company_with_metrics(Company.objects.select_related("owner", "parent")).get(pk=pk)
+
+
+def company_ancestors(*, company: Company, limit: int = 50) -> list[Company]:
+    """Root first, immediate parent last. Bounded so a corrupt cycle cannot loop forever."""
+    chain: list[Company] = []
+    seen = {company.pk}
+    parent_id = company.parent_id
+    while parent_id and parent_id not in seen and len(chain) < limit:
+        parent = Company.objects.only("id", "name", "parent_id").get(pk=parent_id)
+        chain.append(parent)
+        seen.add(parent.pk)
+        parent_id = parent.parent_id
+    chain.reverse()
+    return chain
+
+
+def company_children(*, company: Company) -> QuerySet[Company]:
+    return company_with_metrics(company.children.select_related("owner")).order_by("name")
+
+
+def company_workspaces(*, company: Company) -> QuerySet[Workspace]:
+    users = _subquery_count(WorkspaceMembership, "workspace")
+    return company.workspaces.annotate(user_count=users).order_by("-mrr", "name")
+
+
+def company_users(*, company: Company) -> QuerySet[ProductUser]:
+    return company.product_users.prefetch_related(
+        Prefetch("workspaces", queryset=Workspace.objects.only("id", "name", "external_id"))
+    ).order_by("-last_active_at", "email")
+
+
+def company_monthly_usage(*, company: Company, months: int = 24, today: date | None = None) -> list[dict]:
+    """Usage amount and quantity per month over the last `months` months, gaps filled with zero.
+
+    Covers the company's workspaces and usage booked on the company directly.
+    """
+    today = today or date.today()
+    end = date(today.year, today.month, 1)
+    start_index = end.year * 12 + end.month - 1 - (months - 1)
+    start = date(start_index // 12, start_index % 12 + 1, 1)
+    rows = (
+        UsageRecord.objects.filter(period__gte=start, period__lte=end)
+        .filter(Q(workspace__company=company) | Q(company=company))
+        .order_by()
+        .values("period")
+        .annotate(amount=Sum("amount"), quantity=Sum("quantity"))
+    )
+    totals = {row["period"]: {"amount": row["amount"], "quantity": row["quantity"]} for row in rows}
+    series = []
+    for i in range(months):
+        index = start_index + i
+        period = date(index // 12, index % 12 + 1, 1)
+        bucket = totals.get(period, {"amount": Decimal(0), "quantity": Decimal(0)})
+        series.append({"period": period, **bucket})
+    return series

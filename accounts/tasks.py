@@ -1,0 +1,1 @@
+"""Thin, idempotent Celery tasks of the accounts area."""

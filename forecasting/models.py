@@ -1,0 +1,1 @@
+"""Data model of this area; built by its issue."""

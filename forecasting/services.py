@@ -1,0 +1,1 @@
+"""Writes of this area (create/update/delete, state changes)."""

@@ -1,0 +1,3 @@
+"""REST endpoints of this area, registered on /api/v1/ through ROUTES."""
+
+ROUTES: list = []

@@ -1,0 +1,38 @@
+"""The three roles of the product, as Django groups created by a data migration."""
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+REP = "Rep"
+MANAGER = "Manager"
+REVOPS_ADMIN = "RevOps admin"
+ALL_ROLES = (REP, MANAGER, REVOPS_ADMIN)
+
+
+def _group_names(user) -> set[str]:
+    # Cached on the user object: templates and permission checks ask several times a request.
+    cached = getattr(user, "_revops_group_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        user._revops_group_names = cached
+    return cached
+
+
+def is_revops_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or REVOPS_ADMIN in _group_names(user)))
+
+
+def is_manager(user) -> bool:
+    return bool(user.is_authenticated and MANAGER in _group_names(user))
+
+
+def is_rep(user) -> bool:
+    return bool(user.is_authenticated and REP in _group_names(user))
+
+
+def role_label(user) -> str:
+    if is_revops_admin(user):
+        return REVOPS_ADMIN
+    if is_manager(user):
+        return MANAGER
+    if is_rep(user):
+        return REP
+    return ""

@@ -1,0 +1,1 @@
+"""Reads of this area (querysets with annotations)."""
