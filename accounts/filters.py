@@ -1,8 +1,23 @@
 """FilterSets shared by the API and the pages."""
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from accounts.models import Company, CompanyDomain, ProductUser, UsageRecord, Workspace
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Ordering where empty values sort last in both directions, on SQLite and PostgreSQL alike,
+    and ties break on the primary key so pages never repeat or skip rows."""
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        if value.startswith("-"):
+            return F(value[1:]).desc(nulls_last=True)
+        return F(value).asc(nulls_last=True)
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        return qs.order_by(*(qs.query.order_by or qs.model._meta.ordering), "pk")
 
 
 class CompanyFilter(django_filters.FilterSet):
@@ -15,11 +30,12 @@ class CompanyFilter(django_filters.FilterSet):
     is_root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="Top-level only")
     has_workspaces = django_filters.BooleanFilter(method="filter_has_workspaces", label="Has workspaces")
     external_id = django_filters.CharFilter()
-    sort = django_filters.OrderingFilter(
+    sort = StableOrderingFilter(
         fields=(
             ("name", "name"),
             ("arr", "arr"),
             ("potential_arr", "potential"),
+            ("penetration", "penetration"),
             ("employee_count", "employees"),
             ("workspace_count", "workspaces"),
             ("user_count", "users"),

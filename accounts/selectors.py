@@ -2,9 +2,13 @@
 from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
+    F,
+    FloatField,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -13,8 +17,9 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 from accounts.filters import CompanyFilter
 from accounts.models import Company, ProductUser, UsageRecord, Workspace, WorkspaceMembership
@@ -40,7 +45,8 @@ def company_with_metrics(qs: QuerySet[Company] | None = None) -> QuerySet[Compan
     """Companies annotated with their own product footprint (not rolled up).
 
     mrr / arr: Σ mrr of the company's workspaces (× 12 for ARR); seats, workspace_count,
-    user_count: counts of what resolved to this company.
+    user_count: counts of what resolved to this company; penetration: arr ÷ potential_arr
+    as a ratio (None when the potential is unknown or zero).
     """
     qs = Company.objects.all() if qs is None else qs
     mrr = _subquery_sum(Workspace, "mrr", "company", MONEY)
@@ -50,12 +56,34 @@ def company_with_metrics(qs: QuerySet[Company] | None = None) -> QuerySet[Compan
         seats=_subquery_sum(Workspace, "seats", "company", IntegerField()),
         workspace_count=_subquery_count(Workspace, "company"),
         user_count=_subquery_count(ProductUser, "company"),
+    ).annotate(
+        # Float division: decimal ÷ decimal truncates to an integer on some backends.
+        penetration=Case(
+            When(potential_arr__gt=0, then=Cast(F("arr"), FloatField()) / Cast(F("potential_arr"), FloatField())),
+            default=None,
+            output_field=FloatField(),
+        ),
     )
 
 
 def company_list(*, filters: dict | None = None) -> QuerySet[Company]:
     qs = company_with_metrics(Company.objects.select_related("owner", "parent"))
     return CompanyFilter(filters or {}, queryset=qs).qs
+
+
+def company_filter_options() -> dict:
+    """The values the account list's filter dropdowns offer: what exists in the data, sorted."""
+    countries = Company.objects.exclude(country="").order_by("country").values_list("country", flat=True).distinct()
+    industries = (
+        Company.objects.exclude(industry="").order_by("industry").values_list("industry", flat=True).distinct()
+    )
+    owners = (
+        get_user_model()
+        .objects.filter(owned_companies__isnull=False)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    return {"countries": list(countries), "industries": list(industries), "owners": list(owners)}
 
 
 def company_get(*, pk: int) -> Company:
