@@ -87,6 +87,8 @@ class CompanyDomain(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="domains")
     domain = models.CharField(max_length=253, unique=True)
+    # Lets an incremental resolution run find users whose domain became known since the last run.
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
         ordering = ["domain"]
@@ -121,15 +123,24 @@ class MatchFields(models.Model):
 
     match_method = models.CharField(max_length=16, choices=Method.choices, blank=True, default="")
     match_confidence = models.FloatField(null=True, blank=True)
-    match_status = models.CharField(max_length=16, choices=Status.choices, blank=True, default="", db_index=True)
+    # Indexed only where it is selective (the review queue): see each model's Meta.
+    match_status = models.CharField(max_length=16, choices=Status.choices, blank=True, default="")
     match_reason = models.CharField(max_length=500, blank=True, default="")
     matched_at = models.DateTimeField(null=True, blank=True)
     matched_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    # The company a "review" decision proposes; `company` is set only for auto, confirmed and manual.
+    suggested_company = models.ForeignKey(
+        "accounts.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     class Meta:
         abstract = True
+
+
+def _review_queue_index(prefix: str) -> models.Index:
+    return models.Index(fields=["match_status"], condition=Q(match_status="review"), name=f"{prefix}_review_idx")
 
 
 def _confidence_check(prefix: str) -> models.CheckConstraint:
@@ -148,7 +159,7 @@ class Workspace(MatchFields):
         SUSPENDED = "suspended", "Suspended"
         CHURNED = "churned", "Churned"
 
-    external_id = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=64)
     name = models.CharField(max_length=255)
     plan = models.CharField(max_length=64, blank=True, default="")
     seats = models.PositiveIntegerField(default=0)
@@ -162,9 +173,11 @@ class Workspace(MatchFields):
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="workspace_external_id_unique"),
             models.CheckConstraint(condition=Q(mrr__gte=0), name="workspace_mrr_nonneg"),
             _confidence_check("workspace"),
         ]
+        indexes = [_review_queue_index("workspace")]
 
     def __str__(self) -> str:
         return self.name
@@ -173,8 +186,8 @@ class Workspace(MatchFields):
 class ProductUser(MatchFields):
     """A person with a product login."""
 
-    external_id = models.CharField(max_length=64, unique=True)
-    email = models.EmailField(max_length=254, db_index=True)
+    external_id = models.CharField(max_length=64)
+    email = models.EmailField(max_length=254)
     name = models.CharField(max_length=255, blank=True, default="")
     company_name = models.CharField(max_length=255, blank=True, default="", help_text="Self-reported at sign-up.")
     title = models.CharField(max_length=255, blank=True, default="")
@@ -188,9 +201,12 @@ class ProductUser(MatchFields):
     class Meta:
         ordering = ["email"]
         constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="product_user_external_id_unique"),
             models.CheckConstraint(condition=Q(email=Lower("email")), name="product_user_email_lowercase"),
             _confidence_check("product_user"),
         ]
+        # Plain B-tree indexes only: a million-row import pays for every index on this table.
+        indexes = [models.Index(fields=["email"], name="product_user_email_idx"), _review_queue_index("product_user")]
 
     def __str__(self) -> str:
         return self.email
@@ -201,7 +217,8 @@ class WorkspaceMembership(models.Model):
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
 
-    user = models.ForeignKey(ProductUser, on_delete=models.CASCADE, related_name="memberships")
+    # No index of its own: the (user, workspace) unique index serves lookups by user.
+    user = models.ForeignKey(ProductUser, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
 
@@ -297,3 +314,187 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.DONE_WITH_ERRORS, self.Status.FAILED}
+
+
+class ResolutionSettings(models.Model):
+    """Admin-editable thresholds for account resolution and account signals. One row (pk=1)."""
+
+    auto_threshold = models.FloatField(
+        default=0.90, help_text="Confidence at or above which a match is accepted without review (0–1)."
+    )
+    review_threshold = models.FloatField(
+        default=0.60, help_text="Confidence at or above which a match goes to the review queue; below: no match."
+    )
+    ambiguity_margin = models.FloatField(
+        default=0.08, help_text="If the runner-up company is this close to the best one, the match goes to review."
+    )
+    colleague_factor = models.FloatField(
+        default=0.85,
+        help_text="Confidence of a match inferred from colleagues in the same workspace, relative to theirs.",
+    )
+    small_deal_penetration = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal("0.1000"),
+        help_text="'Small deal at a big company': penetration (ARR ÷ potential) below this share…",
+    )
+    small_deal_min_potential = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("100000.00"), help_text="…and potential ARR at least this."
+    )
+    consolidation_percentile = models.PositiveSmallIntegerField(
+        default=90, help_text="'More than typical' workspaces: above this percentile of the company's size band."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "resolution settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="resolution_settings_singleton"),
+            models.CheckConstraint(
+                condition=Q(review_threshold__gte=0, auto_threshold__lte=1, review_threshold__lt=F("auto_threshold")),
+                name="resolution_thresholds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(ambiguity_margin__gte=0, ambiguity_margin__lte=1), name="resolution_margin_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(colleague_factor__gt=0, colleague_factor__lte=1), name="resolution_colleague_factor_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(consolidation_percentile__gte=1, consolidation_percentile__lte=99),
+                name="resolution_percentile_1_99",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Resolution settings"
+
+    @classmethod
+    def load(cls) -> "ResolutionSettings":
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class EmailDomainRule(models.Model):
+    """An admin's word on an email domain, overriding the packaged free-mail/disposable lists."""
+
+    class Kind(models.TextChoices):
+        FREE = "free", "Free-mail (never resolve by domain)"
+        DISPOSABLE = "disposable", "Disposable (never resolve by domain)"
+        CORPORATE = "corporate", "Corporate (resolve by domain even if a list says free-mail)"
+
+    domain = models.CharField(max_length=253, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    note = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [models.CheckConstraint(condition=Q(domain=Lower("domain")), name="domain_rule_lowercase")]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({self.get_kind_display()})"
+
+
+class ResolutionRun(models.Model):
+    """One run of account resolution: full or incremental, possibly split into chunks."""
+
+    class Mode(models.TextChoices):
+        FULL = "full", "Full"
+        INCREMENTAL = "incremental", "Incremental"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        SCHEDULE = "schedule", "Schedule"
+        IMPORT = "import", "After an import"
+        EVENT = "event", "Product event"
+        COMMAND = "command", "Command line"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    mode = models.CharField(max_length=16, choices=Mode.choices)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total_chunks = models.PositiveIntegerField(default=0)
+    done_chunks = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(done_chunks__lte=F("total_chunks")), name="run_chunks_le")]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} resolution run {self.pk} ({self.status})"
+
+
+class EventSource(models.Model):
+    """A product that posts Segment-style events to /api/v1/events/, signing them with its secret."""
+
+    name = models.CharField(max_length=120, unique=True)
+    key = models.SlugField(max_length=64, unique=True, help_text="Sent in the X-Revops-Source header.")
+    secret = models.CharField(max_length=128, help_text="Shared HMAC-SHA256 secret; sign the raw request body.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=~Q(secret=""), name="event_source_secret_set")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PricePlan(models.Model):
+    """A plan of the price book: what a seat costs per month at list price."""
+
+    code = models.CharField(max_length=64, unique=True, help_text="Matches Workspace.plan (case-insensitive).")
+    name = models.CharField(max_length=120)
+    list_price_per_seat = models.DecimalField(max_digits=10, decimal_places=2, help_text="Per seat per month.")
+    is_enterprise = models.BooleanField(
+        default=False, help_text="The plan a consolidated enterprise agreement is priced on (one plan)."
+    )
+
+    class Meta:
+        ordering = ["list_price_per_seat", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(list_price_per_seat__gte=0), name="price_plan_price_nonneg"),
+            models.CheckConstraint(condition=Q(code=Lower("code")), name="price_plan_code_lowercase"),
+            models.UniqueConstraint(fields=["is_enterprise"], condition=Q(is_enterprise=True), name="one_enterprise_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PriceTier(models.Model):
+    """Volume pricing: from `min_seats` seats on, every seat of the agreement costs `price_per_seat`."""
+
+    plan = models.ForeignKey(PricePlan, on_delete=models.CASCADE, related_name="tiers")
+    min_seats = models.PositiveIntegerField()
+    price_per_seat = models.DecimalField(max_digits=10, decimal_places=2, help_text="Per seat per month.")
+
+    class Meta:
+        ordering = ["plan", "min_seats"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "min_seats"], name="price_tier_unique_start"),
+            models.CheckConstraint(condition=Q(price_per_seat__gte=0), name="price_tier_price_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: from {self.min_seats} seats at {self.price_per_seat}"
