@@ -172,6 +172,17 @@ class CompanySerializer(AliasCheckMixin, serializers.ModelSerializer):
         extra_kwargs = {"annual_revenue": _money(), "potential_arr": _money()}
 
 
+# How resolution tied the record to a company: read-only here, written by resolution and review.
+MATCH_FIELDS = (
+    "match_method",
+    "match_status",
+    "match_confidence",
+    "match_reason",
+    "matched_at",
+    "suggested_company",
+)
+
+
 class WorkspaceSerializer(AliasCheckMixin, serializers.ModelSerializer):
     aliases = (("company", "company_external_id"),)
 
@@ -197,24 +208,11 @@ class WorkspaceSerializer(AliasCheckMixin, serializers.ModelSerializer):
             "company_external_id",
             "company_name",
             "member_count",
-            "match_method",
-            "match_status",
-            "match_confidence",
-            "match_reason",
-            "matched_at",
+            *MATCH_FIELDS,
             "imported_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "id",
-            "match_method",
-            "match_status",
-            "match_confidence",
-            "match_reason",
-            "matched_at",
-            "imported_at",
-            "updated_at",
-        ]
+        read_only_fields = ["id", *MATCH_FIELDS, "imported_at", "updated_at"]
         extra_kwargs = {"mrr": _money()}
 
 
@@ -265,24 +263,11 @@ class ProductUserSerializer(AliasCheckMixin, serializers.ModelSerializer):
             "company",
             "company_external_id",
             "workspaces",
-            "match_method",
-            "match_status",
-            "match_confidence",
-            "match_reason",
-            "matched_at",
+            *MATCH_FIELDS,
             "imported_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "id",
-            "match_method",
-            "match_status",
-            "match_confidence",
-            "match_reason",
-            "matched_at",
-            "imported_at",
-            "updated_at",
-        ]
+        read_only_fields = ["id", *MATCH_FIELDS, "imported_at", "updated_at"]
         extra_kwargs = {"company_name": {"help_text": "Company name the person gave at sign-up."}}
 
 
