@@ -36,3 +36,18 @@ def role_label(user) -> str:
     if is_rep(user):
         return REP
     return ""
+
+
+# Apps whose data RevOps admins configure and correct in the Django admin.
+ADMIN_APPS = ("accounts", "playbooks", "stakeholders", "forecasting", "authtoken")
+
+
+def grant_admin_permissions(sender=None, using: str = "default", **kwargs) -> None:
+    """Give the RevOps admin group every permission of the product's apps (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.using(using).filter(name=REVOPS_ADMIN).first()
+    if group is None:  # before the roles migration ran
+        return
+    missing = Permission.objects.using(using).filter(content_type__app_label__in=ADMIN_APPS).exclude(group=group)
+    group.permissions.add(*missing)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class RevopsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "revops"
+
+    def ready(self) -> None:
+        from revops.roles import grant_admin_permissions
+
+        # Every migrate keeps the RevOps admin role's permissions in step with the models:
+        # a model added in a later release is editable by admins without a data migration of its own.
+        post_migrate.connect(grant_admin_permissions, dispatch_uid="revops_grant_admin_permissions")
