@@ -29,6 +29,7 @@ class CompanyFilter(django_filters.FilterSet):
     parent = django_filters.NumberFilter(field_name="parent_id")
     is_root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="Top-level only")
     has_workspaces = django_filters.BooleanFilter(method="filter_has_workspaces", label="Has workspaces")
+    small_deal = django_filters.BooleanFilter(method="filter_small_deal", label="Small deal at a big company")
     external_id = django_filters.CharFilter()
     sort = StableOrderingFilter(
         fields=(
@@ -54,6 +55,12 @@ class CompanyFilter(django_filters.FilterSet):
             return queryset
         domain_match = CompanyDomain.objects.filter(company=OuterRef("pk"), domain__icontains=value.lower())
         return queryset.filter(Q(name__icontains=value) | Q(external_id__iexact=value) | Exists(domain_match))
+
+    def filter_small_deal(self, queryset, name, value):
+        # Imported here: the selectors import this module. Set-based over every hierarchy.
+        from accounts.selectors.hierarchy import company_filter_small_deal
+
+        return company_filter_small_deal(queryset, value)
 
     def filter_has_workspaces(self, queryset, name, value):
         if value is None:

@@ -6,13 +6,13 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from accounts.models import ImportJob
+from accounts.models import ImportJob, ResolutionRun
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def import_job_run_task(job_id: int) -> None:
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def import_job_run_task(self, job_id: int) -> None:
     from accounts.services.imports import import_job_execute, import_job_release
 
     claimed = ImportJob.objects.filter(id=job_id, status=ImportJob.Status.QUEUED).update(
@@ -36,3 +36,58 @@ def import_job_run_task(job_id: int) -> None:
             finished_at=timezone.now(),
         )
         raise
+    kind, status = ImportJob.objects.values_list("kind", "status").get(id=job_id)
+    if status in {ImportJob.Status.DONE, ImportJob.Status.DONE_WITH_ERRORS} and kind != "usage":
+        # New or changed companies, domains, workspaces or users: resolve what they affect.
+        from accounts.services.resolution import resolution_run_start
+
+        resolution_run_start(mode=ResolutionRun.Mode.INCREMENTAL, trigger=ResolutionRun.Trigger.IMPORT,
+                             queue=_queue_of(self))
+
+
+def _queue_of(task) -> str | None:
+    """The queue this task came from, so the steps it queues go to the same workers."""
+    info = getattr(task.request, "delivery_info", None) or {}
+    return info.get("routing_key") or None
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def resolution_run_task(self, run_id: int) -> None:
+    """Run a queued resolution run (full runs on a broker fan out into chunk tasks)."""
+    from accounts.services.resolution import resolution_run_claim, resolution_run_execute
+
+    if not resolution_run_claim(run_id=run_id):
+        return  # another worker got there first, or it already ran
+    resolution_run_execute(run_id=run_id, queue=_queue_of(self))
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def resolution_chunk_task(self, run_id: int, chunk: int) -> None:
+    """Resolve one id range of users of a chunked full run (idempotent: a chunk counts once)."""
+    from accounts.services.resolution import resolution_chunk_execute
+
+    resolution_chunk_execute(run_id=run_id, chunk=chunk, queue=_queue_of(self))
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def resolution_finish_task(run_id: int) -> None:
+    """The last step of a chunked run: workspaces, then the totals."""
+    from accounts.services.resolution import resolution_finish_execute
+
+    resolution_finish_execute(run_id=run_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def resolve_product_users_task(user_ids: list[int]) -> None:
+    """Resolve these users (e.g. after product events) and the workspaces and colleagues they affect."""
+    from accounts.services.resolution import product_users_resolve
+
+    product_users_resolve(user_ids=user_ids)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def resolution_nightly_task() -> None:
+    """The scheduled run: full, so it also catches what leaves no timestamp (a membership removed)."""
+    from accounts.services.resolution import resolution_run_start
+
+    resolution_run_start(mode=ResolutionRun.Mode.FULL, trigger=ResolutionRun.Trigger.SCHEDULE)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from accounts.api.events import ProductEventsApi
 from accounts.api.tokens import ApiTokenApi
 from revops import views
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("review/", include("stakeholders.urls")),
     path("", include("forecasting.urls")),
     path("api/v1/auth/token/", ApiTokenApi.as_view(), name="api-token"),
+    path("api/v1/events/", ProductEventsApi.as_view(), name="api-events"),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

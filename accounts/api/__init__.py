@@ -3,6 +3,8 @@
 Companies, workspaces, product users (`users`) and usage: any logged-in user reads, RevOps
 admins write. Token management for API clients lives in accounts.api.tokens.
 """
+from accounts.api.review import ReviewUserViewSet, ReviewWorkspaceViewSet
+from accounts.api.consolidation import ConsolidationViewSet
 from accounts.api.views import CompanyViewSet, ProductUserViewSet, UsageRecordViewSet, WorkspaceViewSet
 
 ROUTES: list = [
@@ -10,4 +12,7 @@ ROUTES: list = [
     ("workspaces", WorkspaceViewSet, "workspace"),
     ("users", ProductUserViewSet, "product-user"),
     ("usage", UsageRecordViewSet, "usage-record"),
+    ("consolidation", ConsolidationViewSet, "consolidation"),
+    ("review/workspaces", ReviewWorkspaceViewSet, "review-workspace"),
+    ("review/users", ReviewUserViewSet, "review-user"),
 ]

@@ -109,9 +109,29 @@ def _workspace_rows() -> Iterator[list]:
         yield list(row)
 
 
+# Statuses whose company is a decision to export; a review proposal is not (it is only a proposal).
+_DECIDED_MATCH = {ProductUser.Status.AUTO, ProductUser.Status.CONFIRMED}
+
+
+def _match_company(user: ProductUser) -> str | None:
+    if user.company_id is None:
+        return None
+    if user.match_status in _DECIDED_MATCH or user.match_method == ProductUser.Method.MANUAL:
+        return user.company.external_id
+    return None
+
+
+def _confidence(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 4)))
+
+
 def _user_rows() -> Iterator[list]:
     memberships = WorkspaceMembership.objects.select_related("workspace").order_by("workspace__external_id")
-    users = ProductUser.objects.prefetch_related(Prefetch("memberships", queryset=memberships)).order_by("id")
+    users = (
+        ProductUser.objects.select_related("company")
+        .prefetch_related(Prefetch("memberships", queryset=memberships))
+        .order_by("id")
+    )
     for user in users.iterator(chunk_size=CHUNK):
         entries = [(m.workspace.external_id, m.role) for m in user.memberships.all()]
         roles = {role for _, role in entries}
@@ -129,6 +149,12 @@ def _user_rows() -> Iterator[list]:
             role,
             user.signed_up_at,
             user.last_active_at,
+            # Account resolution's outcome (the import ignores these columns).
+            _match_company(user),
+            user.match_method,
+            _confidence(user.match_confidence),
+            user.match_status,
+            user.match_reason,
         ]
 
 
@@ -175,6 +201,11 @@ register_export_kind(
             "workspace_role",
             "signed_up_at",
             "last_active_at",
+            "company_external_id",
+            "match_method",
+            "match_confidence",
+            "match_status",
+            "match_reason",
         ),
         _user_rows,
     )
@@ -186,3 +217,6 @@ register_export_kind(
         _usage_rows,
     )
 )
+
+# Kinds defined next to their own reads register themselves on import.
+from accounts.services import consolidation as _consolidation  # noqa: E402,F401

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -123,6 +124,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # failing at once with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiles a query when its *estimated* cost is high. Recursive CTEs (hierarchy
+    # roll-ups) and per-row subqueries are estimated far above their real cost, so JIT would spend
+    # seconds compiling queries that run in milliseconds (measured: account list 16 s → 1.6 s).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -176,6 +182,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Account resolution nightly, in full: under a minute for a million users, and it also catches what
+# leaves no timestamp for an incremental run (a removed workspace membership). Imports and product
+# events queue incremental runs in between.
+CELERY_BEAT_SCHEDULE = {
+    "account-resolution-nightly": {
+        "task": "accounts.tasks.resolution_nightly_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 

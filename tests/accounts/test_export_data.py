@@ -97,7 +97,8 @@ def test_export_writes_native_columns_in_import_order():
     )
     assert export("workspaces").splitlines()[0] == "external_id,name,plan,seats,mrr,status,created_at"
     assert export("users").splitlines()[0] == (
-        "external_id,email,name,company_name,title,workspace_external_ids,workspace_role,signed_up_at,last_active_at"
+        "external_id,email,name,company_name,title,workspace_external_ids,workspace_role,signed_up_at,last_active_at,"
+        "company_external_id,match_method,match_confidence,match_status,match_reason"
     )
     assert export("usage").splitlines()[0] == "workspace_external_id,company_external_id,period,metric,quantity,amount"
 

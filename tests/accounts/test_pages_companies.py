@@ -8,7 +8,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Company
+from accounts.models import Company, ResolutionSettings
 from tests.factories import (
     CompanyDomainFactory,
     CompanyFactory,
@@ -290,10 +290,12 @@ def test_list_query_count_does_not_grow_with_rows(rep_client, rep):
 
 
 def test_list_page_runs_a_bounded_number_of_queries(rep_client, django_assert_max_num_queries):
+    ResolutionSettings.load()
     for _ in range(30):
         WorkspaceFactory(company=CompanyFactory(parent=CompanyFactory()))
-    # session, user, groups, count, page rows, and the three filter-option lists
-    with django_assert_max_num_queries(8):
+    # session, user, groups, resolution settings (small-deal thresholds), count, page rows (with
+    # their roll-ups as subqueries), and the three filter-option lists
+    with django_assert_max_num_queries(9):
         rep_client.get(LIST, {"q": "company", "has_workspaces": "true", "sort": "-users"})
 
 
@@ -433,8 +435,10 @@ def test_account_page_query_count_is_bounded(rep_client, hierarchy, django_asser
         workspace = WorkspaceFactory(company=company)
         WorkspaceMembershipFactory(workspace=workspace, user=ProductUserFactory(company=company))
         CompanyFactory(parent=company)
-    # session, user, groups, company, one per ancestor (2), children, domains, workspaces,
-    # users + their workspaces, usage: 12, however many workspaces, users and children there are.
+    ResolutionSettings.load()
+    # session, user, groups, company, resolution settings, ancestors (one CTE), the whole tree
+    # (one query), domains, workspaces, users + their workspaces, usage: 12, however many
+    # workspaces, users, ancestors and subsidiaries there are.
     with django_assert_max_num_queries(12):
         rep_client.get(f"/accounts/{company.pk}/")
 

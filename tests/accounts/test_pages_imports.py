@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import Company, ImportJob, Workspace
+from accounts.models import Company, ImportJob, ResolutionRun, Workspace
 from accounts.services.imports import import_job_execute
 from tests.accounts.test_import_helpers import FIXTURES
 
@@ -64,7 +64,9 @@ def test_admin_upload_runs_the_import_and_shows_the_report(
     job = ImportJob.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/imports/{job.pk}/"
-    assert len(callbacks) == 1  # queued after commit
+    # The import is queued after commit; when it finishes it queues an incremental resolution run.
+    assert len(callbacks) == 2
+    assert ResolutionRun.objects.get().trigger == ResolutionRun.Trigger.IMPORT
     assert (job.status, job.kind, job.created_by, job.original_name) == (
         ImportJob.Status.DONE,
         "workspaces",

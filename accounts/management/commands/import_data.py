@@ -56,6 +56,9 @@ class Command(BaseCommand):
             help="Print at most this many rejected rows (default 200); --report writes them all.",
         )
         parser.add_argument("--report", help="Also write every rejected row and warning to this CSV file.")
+        parser.add_argument(
+            "--no-resolve", action="store_true", help="Do not queue incremental account resolution afterwards."
+        )
 
     def handle(self, *args, kind, file, preset, max_errors, report=None, **options):
         bar = self._progress_bar(file) if self._is_tty() else None
@@ -77,12 +80,23 @@ class Command(BaseCommand):
         if report:
             self._write_report(report, result)
         summary = f"Imported {kind} from {file}: {result.summary()}."
+        if kind != "usage" and not options.get("no_resolve"):
+            self._queue_resolution()
         if errors:
             self.stdout.write(self.style.WARNING(summary))
             raise CommandError(
                 f"{len(errors)} of {result.total_rows} rows rejected; the other rows were loaded.", returncode=2
             )
         self.stdout.write(self.style.SUCCESS(summary))
+
+    def _queue_resolution(self) -> None:
+        """New or changed companies, domains, workspaces or users: resolve what they affect."""
+        from accounts.models import ResolutionRun
+        from accounts.services.resolution import resolution_run_start
+
+        run = resolution_run_start(mode=ResolutionRun.Mode.INCREMENTAL, trigger=ResolutionRun.Trigger.IMPORT)
+        run.refresh_from_db()
+        self.stdout.write(f"Account resolution: run {run.pk} {run.get_status_display().lower()}.")
 
     def _is_tty(self) -> bool:
         stream = getattr(self.stdout, "_out", self.stdout)

@@ -203,11 +203,19 @@ def _remove_stale(model, prefix: str, keep: set[str]) -> int:
 
 def _match(linked: bool, matched_at) -> tuple:
     if not linked:
-        return (MatchFields.Method.NONE, None, MatchFields.Status.UNRESOLVED, "", None, None)
-    return (MatchFields.Method.MANUAL, 1.0, MatchFields.Status.CONFIRMED, LINK_REASON, matched_at, None)
+        return (MatchFields.Method.NONE, None, MatchFields.Status.UNRESOLVED, "", None, None, None)
+    return (MatchFields.Method.MANUAL, 1.0, MatchFields.Status.CONFIRMED, LINK_REASON, matched_at, None, None)
 
 
-MATCH_FIELDS = ("match_method", "match_confidence", "match_status", "match_reason", "matched_at", "matched_by_id")
+MATCH_FIELDS = (
+    "match_method",
+    "match_confidence",
+    "match_status",
+    "match_reason",
+    "matched_at",
+    "matched_by_id",
+    "suggested_company_id",
+)
 
 
 def demo_write(*, data: DemoData, password: str, progress: Progress) -> dict[str, int]:

@@ -39,11 +39,13 @@ _MISSING = object()
 class KeyResolver:
     """external_id → database values, fetched in chunks and cached for the whole run."""
 
+    MISSING = _MISSING  # what `cache` holds for a key resolve() looked up and did not find
+
     def __init__(self, queryset, *fields: str, key: str = "external_id"):
         self.queryset = queryset
         self.fields = fields or ("id",)
         self.key = key
-        self.cache: dict[str, object] = {}
+        self.cache: dict[str, object] = {"": _MISSING}  # an empty key is never looked up
 
     def resolve(self, keys: Iterable[str]) -> None:
         missing = [key for key in set(keys) if key and key not in self.cache]

@@ -7,6 +7,7 @@ from accounts.models import Company, ProductUser, UsageRecord, Workspace, Worksp
 from . import values as v
 from . import writers
 from .base import Column, ImportFileError, ImportKind
+from .bulk import BulkLoad, BulkTable
 from .common import ROLE_CHOICES, WORKSPACE_STATUSES, Cells, KeyResolver, _max_length, _money
 from .staging import Staging, StagingTable
 
@@ -114,6 +115,10 @@ def _workspace_entries(value: str, default_role: str) -> tuple[tuple[str, str], 
     """`W1;W2:admin` → (("W1", default_role), ("W2", "admin"))."""
     if not value:
         return ()
+    if ":" not in value:  # no entry carries its own role: most files (cells come stripped)
+        if ";" not in value:
+            return ((value, default_role),)
+        return tuple([(key, default_role) for key in map(str.strip, value.split(";")) if key])
     entries = []
     for entry in v.id_list(value):
         key, role = entry, default_role
@@ -148,22 +153,37 @@ class ProductUserImport(ImportKind):
         return {"present": present, "workspaces": KeyResolver(Workspace.objects.all())}
 
     def parse(self, values, state):
-        # Fast path for the common, valid row (this kind runs to millions of rows); a bad row is
-        # parsed again by _parse_collecting to list every problem.
-        try:
-            role = v.choice(values["workspace_role"], column="workspace_role", choices=ROLE_CHOICES, default="member")
-            return (
-                v.text(values["external_id"], column="external_id", max_length=64, required=True),
-                v.email(values["email"], column="email", required=True),
-                v.text(values["name"], column="name", max_length=255),
-                v.text(values["company_name"], column="company_name", max_length=255),
-                v.text(values["title"], column="title", max_length=255),
-                v.moment(values["signed_up_at"], column="signed_up_at"),
-                v.moment(values["last_active_at"], column="last_active_at"),
-                _workspace_entries(values["workspace_external_ids"], role),
-            )
-        except v.RowError:
-            return self._parse_collecting(values)
+        # Fast path for the common, valid row (this kind runs to millions of rows): plain text
+        # within its length, an everyday email address, ISO timestamps. Anything else — a bad
+        # row, a formula-escaped cell, an unusual address — is parsed by _parse_collecting,
+        # which applies every rule and lists every problem.
+        external_id, name, company_name, title = (
+            values["external_id"],
+            values["name"],
+            values["company_name"],
+            values["title"],
+        )
+        role = values["workspace_role"]
+        role = ROLE_CHOICES.lookup.get(role) if role else WorkspaceMembership.Role.MEMBER.value
+        email = v.common_email(values["email"])
+        if (
+            role is not None
+            and email is not None
+            and 0 < len(external_id) <= 64
+            and len(name) <= 255
+            and len(company_name) <= 255
+            and len(title) <= 255
+            and "'" not in (external_id[:1], name[:1], company_name[:1], title[:1])
+        ):
+            try:
+                signed_up_at = v.utc_moment(values["signed_up_at"])
+                last_active_at = v.utc_moment(values["last_active_at"])
+            except ValueError:
+                pass
+            else:
+                entries = _workspace_entries(values["workspace_external_ids"], role)
+                return (external_id, email, name, company_name, title, signed_up_at, last_active_at, entries)
+        return self._parse_collecting(values)
 
     def _parse_collecting(self, values):
         cells = Cells(values)
@@ -184,12 +204,25 @@ class ProductUserImport(ImportKind):
 
     def check(self, batch, state, report):
         workspaces: KeyResolver = state["workspaces"]
-        workspaces.resolve(key for row in batch for key, _ in row[8])
+        lookup, unseen, missing = workspaces.cache.get, _UNSEEN, KeyResolver.MISSING
         accepted = []
-        for row in batch:
+        for position, row in enumerate(batch):
+            entries = row[8]
+            if len(entries) == 1:  # the usual case, without the dict
+                workspace_id = lookup(entries[0][0], unseen)
+                if workspace_id is unseen:
+                    # Looked up in the database once per batch, from the first row the cache
+                    # cannot answer: all the batch's remaining keys at once.
+                    workspaces.resolve({key for later in batch[position:] for key, _ in later[8]})
+                    workspace_id = lookup(entries[0][0], missing)
+                if workspace_id is not missing:
+                    accepted.append((*row[:8], ((workspace_id, entries[0][1]),)))
+                    continue
+            elif any(lookup(key, unseen) is unseen for key, _ in entries):
+                workspaces.resolve({key for later in batch[position:] for key, _ in later[8]})
             memberships = {}
             unknown = []
-            for key, role in row[8]:
+            for key, role in entries:
                 workspace_id = workspaces.get(key)
                 if workspace_id is None:
                     unknown.append(key)
@@ -203,23 +236,20 @@ class ProductUserImport(ImportKind):
         return accepted
 
     def staging_tables(self, staging: Staging, state):
+        # No indexes: every join against these tables is a hash join over the whole file, or
+        # (for a small file) a nested loop that probes the target tables' own indexes.
         tables = [
             StagingTable(
                 "import_product_user",
                 tuple((name, staging.column_type(ProductUser, name)) for name in ("external_id", *USER_SCALARS)),
-                index=("external_id",),
             )
         ]
         if "workspace_external_ids" in state["present"]:
+            # One row per membership; `line` is the line of the user's row (an integer to join on).
             tables.append(
                 StagingTable(
                     "import_membership",
-                    (
-                        ("user_key", staging.column_type(ProductUser, "external_id")),
-                        ("workspace_id", "bigint"),
-                        ("role", staging.column_type(WorkspaceMembership, "role")),
-                    ),
-                    index=("user_key", "workspace_id"),
+                    (("workspace_id", "bigint"), ("role", staging.column_type(WorkspaceMembership, "role"))),
                 )
             )
         return tables
@@ -228,83 +258,161 @@ class ProductUserImport(ImportKind):
         staged = [("import_product_user", [row[:8] for row in rows])]
         if "workspace_external_ids" in state["present"]:
             staged.append(
-                (
-                    "import_membership",
-                    [(row[0], row[1], workspace_id, role) for row in rows for workspace_id, role in row[8]],
-                )
+                ("import_membership", [(row[0], workspace_id, role) for row in rows for workspace_id, role in row[8]])
             )
         return staged
 
     def write(self, *, staging: Staging, state, report):
+        """Write the staged users and their memberships; return (created, updated, unchanged).
+
+        1. `import_product_user_existing` lists the file's users already in the database (line,
+           id), `touched` when a column the file has differs or — with workspace_external_ids —
+           a membership is added, re-roled or removed. Later joins are on the line, an integer.
+        2. Nothing new and nothing touched (the daily re-import of an unchanged export): done,
+           without writing a row.
+        3. Update the touched users; insert the new ones, in file order.
+        4. Memberships: remove, re-role and add those of the touched users; add the new users'.
+        A big first load runs 3–4 as a BulkLoad (bulk.py): indexes and the memberships' foreign
+        keys come off for the load and are rebuilt set-based before the commit.
+        """
         present = state["present"]
         qn = staging.qn
-        table, membership = ProductUser._meta.db_table, WorkspaceMembership._meta.db_table
-        stg, stg_members = "import_product_user", "import_membership"
-        touched = writers.create_touched(staging, "import_product_user_touched")
-        update_columns = [name for name in USER_SCALARS if name in present]
-        writers.mark_changed_columns(
-            staging, touched=touched, stg=stg, table=table, key="external_id", compare=[(c, c) for c in update_columns]
-        )
+        users_table, members_table = ProductUser._meta.db_table, WorkspaceMembership._meta.db_table
+        users, members = qn(users_table), qn(members_table)
+        stg, stg_m = qn("import_product_user"), qn("import_membership")
         sync_memberships = "workspace_external_ids" in present
-        if sync_memberships:
-            # Existing users whose memberships will change: one added, re-roled or removed.
-            writers.mark_touched(
-                staging,
-                touched=touched,
-                select_keys_sql=(
-                    f"SELECT m.user_key AS k FROM {qn(stg_members)} m JOIN {qn(table)} u ON u.external_id = m.user_key "
-                    f"LEFT JOIN {qn(membership)} wm ON wm.user_id = u.id AND wm.workspace_id = m.workspace_id "
-                    f"WHERE wm.id IS NULL OR wm.role <> m.role"
-                ),
-            )
-            writers.mark_touched(
-                staging,
-                touched=touched,
-                select_keys_sql=(
-                    f"SELECT u.external_id AS k FROM {qn(membership)} wm JOIN {qn(table)} u ON u.id = wm.user_id "
-                    f"JOIN {qn(stg)} s ON s.external_id = u.external_id WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {qn(stg_members)} m WHERE m.user_key = u.external_id "
-                    f"AND m.workspace_id = wm.workspace_id)"
-                ),
-            )
-        loaded = staging.count(stg)
-        created = writers.count_new(staging, stg=stg, table=table, key="external_id")
-        updated = writers.count_touched(staging, touched)
-        now = timezone.now()
-        writers.upsert(
-            staging,
-            stg=stg,
-            table=table,
-            key="external_id",
-            columns=[(name, name) for name in USER_SCALARS],
-            update_columns=update_columns,
-            touched=touched,
-            insert_values={
-                **writers.insert_defaults(staging, ProductUser, exclude={"external_id", *USER_SCALARS}),
-                "imported_at": now,
-                "updated_at": now,
-            },
-            update_values={"updated_at": now},
+        update_columns = [name for name in USER_SCALARS if name in present]
+
+        existing = staging.create(
+            "import_product_user_existing", [("line", "integer"), ("id", "bigint"), ("touched", "boolean")]
         )
-        if sync_memberships:
-            staging.execute(
-                f"DELETE FROM {qn(membership)} WHERE user_id IN (SELECT u.id FROM {qn(table)} u "
-                f"JOIN {qn(touched)} x ON x.k = u.external_id) AND NOT EXISTS (SELECT 1 FROM {qn(stg_members)} m "
-                f"JOIN {qn(table)} u2 ON u2.external_id = m.user_key WHERE u2.id = {qn(membership)}.user_id "
-                f"AND m.workspace_id = {qn(membership)}.workspace_id)"
-            )
-            staging.execute(
-                f"INSERT INTO {qn(membership)} (user_id, workspace_id, role) "
-                f"SELECT u.id, m.workspace_id, m.role FROM {qn(stg_members)} m "
-                f"JOIN {qn(table)} u ON u.external_id = m.user_key "
-                f"WHERE m.user_key IN (SELECT k FROM {qn(touched)}) "
-                f"OR NOT EXISTS (SELECT 1 FROM {qn(membership)} wm WHERE wm.user_id = u.id) "
-                # In index order: a million memberships then fill the unique index page by page.
-                f"ORDER BY u.id, m.workspace_id "
-                f"ON CONFLICT (user_id, workspace_id) DO UPDATE SET role = excluded.role "
-                f"WHERE {qn(membership)}.role <> excluded.role"
-            )
+        known = qn(existing)
+        differs = staging.any_distinct((f"t.{qn(name)}", f"s.{qn(name)}") for name in update_columns)
+        staging.execute(
+            f"INSERT INTO {known} (line, id, touched) SELECT s.line, t.id, {differs} "
+            f"FROM {stg} s JOIN {users} t ON t.external_id = s.external_id"
+        )
+        staging.analyze(existing)
+        found = staging.count(existing)
+        if sync_memberships and found:
+            staging.execute(f"UPDATE {known} SET touched = TRUE WHERE NOT touched AND line IN ({_changed_memberships(staging)})")
+        loaded = staging.count("import_product_user")
+        created = loaded - found
+        updated = staging.scalar(f"SELECT COUNT(*) FROM {known} WHERE touched")
+        if not created and not updated:
+            return 0, 0, loaded
+
+        now = writers.adapt(staging, timezone.now())
+        tables = [BulkTable(users_table), BulkTable(members_table, filled_foreign_keys=("user_id", "workspace_id"))]
+        with BulkLoad(staging, tables, new_rows=created) as bulk:
+            if updated:
+                sets = ", ".join([*(f"{qn(name)} = s.{qn(name)}" for name in update_columns), "updated_at = %s"])
+                staging.execute(
+                    f"UPDATE {users} SET {sets} FROM {known} e JOIN {stg} s ON s.line = e.line "
+                    f"WHERE e.touched AND {users}.id = e.id",
+                    [now],
+                )
+            if created:
+                self._insert_new_users(staging, update_columns=update_columns, now=now, bulk=bulk.active)
+            if sync_memberships and updated:
+                self._sync_touched_memberships(staging, bulk=bulk.active)
+            if sync_memberships and created:
+                # The new users have no memberships yet: all of theirs are added. Row by row, in
+                # the order of the unique (user, workspace) index; the bulk path rebuilds it.
+                new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {known} e WHERE e.line = m.line) " if found else ""
+                order = "" if bulk.active else "ORDER BY u.id, m.workspace_id "
+                conflict = "" if bulk.active else _MEMBERSHIP_CONFLICT.format(members=members)
+                staging.execute(
+                    f"INSERT INTO {members} (user_id, workspace_id, role) "
+                    f"SELECT u.id, m.workspace_id, m.role FROM {stg_m} m JOIN {stg} s ON s.line = m.line "
+                    f"JOIN {users} u ON u.external_id = s.external_id {new_only}{order}{conflict}"
+                )
+        if bulk.active:
+            report.timings["bulk"] = bulk.seconds
         return created, updated, loaded - created - updated
+
+    def _insert_new_users(self, staging: Staging, *, update_columns, now, bulk: bool) -> None:
+        """Insert the file's users that do not exist yet, in file order (ids follow the file).
+
+        Existence is checked again here, not taken from `existing`: on the row-by-row path another
+        session may have inserted one of these users meanwhile, and ON CONFLICT then updates it;
+        the bulk path holds the tables locked, so a plain INSERT is safe (and cheaper).
+        """
+        qn = staging.qn
+        users = qn(ProductUser._meta.db_table)
+        fixed = {
+            **writers.insert_defaults(staging, ProductUser, exclude={"external_id", *USER_SCALARS}),
+            "imported_at": now,
+            "updated_at": now,
+        }
+        columns = ", ".join(qn(name) for name in ("external_id", *USER_SCALARS, *fixed))
+        select = ", ".join([*(f"s.{qn(name)}" for name in ("external_id", *USER_SCALARS)), *(["%s"] * len(fixed))])
+        # Row by row: in file order, and ON CONFLICT. The bulk path writes in the staging table's
+        # order — the file's, as COPY appended it — without the sort, and with no conflict possible.
+        tail = ""
+        if not bulk:
+            sets = ", ".join(f"{qn(name)} = excluded.{qn(name)}" for name in [*update_columns, "updated_at"])
+            tail = f" ORDER BY s.line ON CONFLICT (external_id) DO UPDATE SET {sets}"
+        staging.execute(
+            f"INSERT INTO {users} ({columns}) SELECT {select} FROM {qn('import_product_user')} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {users} t WHERE t.external_id = s.external_id){tail}",
+            [writers.adapt(staging, value) for value in fixed.values()],
+        )
+
+    def _sync_touched_memberships(self, staging: Staging, *, bulk: bool) -> None:
+        """Make the touched users' memberships exactly the file's: remove, re-role, add."""
+        qn = staging.qn
+        members = qn(WorkspaceMembership._meta.db_table)
+        known, stg_m = qn("import_product_user_existing"), qn("import_membership")
+        staging.execute(
+            f"DELETE FROM {members} WHERE user_id IN (SELECT id FROM {known} WHERE touched) "
+            f"AND NOT EXISTS (SELECT 1 FROM {stg_m} m JOIN {known} e ON e.line = m.line "
+            f"WHERE e.id = {members}.user_id AND m.workspace_id = {members}.workspace_id)"
+        )
+        staging.execute(
+            f"UPDATE {members} SET role = m.role FROM {known} e JOIN {stg_m} m ON m.line = e.line "
+            f"WHERE e.touched AND {members}.user_id = e.id AND {members}.workspace_id = m.workspace_id "
+            f"AND {members}.role <> m.role"
+        )
+        conflict = "" if bulk else _MEMBERSHIP_CONFLICT.format(members=members)
+        staging.execute(
+            f"INSERT INTO {members} (user_id, workspace_id, role) "
+            f"SELECT e.id, m.workspace_id, m.role FROM {known} e JOIN {stg_m} m ON m.line = e.line "
+            f"WHERE e.touched AND NOT EXISTS "
+            f"(SELECT 1 FROM {members} wm WHERE wm.user_id = e.id AND wm.workspace_id = m.workspace_id) "
+            f"ORDER BY e.id, m.workspace_id{conflict}"
+        )
+
+
+def _changed_memberships(staging: Staging) -> str:
+    """SQL: the lines of known users with a membership added, re-roled or removed by the file."""
+    qn = staging.qn
+    members = qn(WorkspaceMembership._meta.db_table)
+    known, stg_m = qn("import_product_user_existing"), qn("import_membership")
+    if staging.vendor == "postgresql":
+        # One pass: the file's memberships against the database's, both keyed by the user's line.
+        return (
+            f"SELECT COALESCE(m.line, d.line) FROM {stg_m} m FULL JOIN "
+            f"(SELECT e.line, wm.workspace_id, wm.role FROM {known} e JOIN {members} wm ON wm.user_id = e.id) d "
+            f"ON d.line = m.line AND d.workspace_id = m.workspace_id "
+            f"WHERE m.line IS NULL OR d.line IS NULL OR m.role <> d.role"
+        )
+    # SQLite before 3.39 has no FULL JOIN: the two halves.
+    return (
+        f"SELECT m.line FROM {stg_m} m JOIN {known} e ON e.line = m.line "
+        f"LEFT JOIN {members} wm ON wm.user_id = e.id AND wm.workspace_id = m.workspace_id "
+        f"WHERE wm.id IS NULL OR wm.role <> m.role "
+        f"UNION SELECT e.line FROM {known} e JOIN {members} wm ON wm.user_id = e.id "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {stg_m} m WHERE m.line = e.line AND m.workspace_id = wm.workspace_id)"
+    )
+
+
+_UNSEEN = object()  # a key the workspace cache has not been asked about yet
+
+# Row-by-row path only: another session may have added the membership meanwhile.
+_MEMBERSHIP_CONFLICT = (
+    " ON CONFLICT (user_id, workspace_id) DO UPDATE SET role = excluded.role WHERE {members}.role <> excluded.role"
+)
 
 
 # --- usage -----------------------------------------------------------------------------------

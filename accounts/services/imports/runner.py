@@ -1,10 +1,12 @@
 """Running an import: read and validate a CSV, then write the valid rows in one transaction."""
 
 import csv
+import gc
 import io
 import logging
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -65,18 +67,19 @@ def import_csv(
     try:
         with open_source(source) as (binary, size):
             records = CsvRecords(binary)
-            project = Projector(records.header, sources, multi)
-            missing = [name for name in import_kind.required_columns if name not in project.present]
+            projector = Projector(records.header, sources, multi)
+            missing = [name for name in import_kind.required_columns if name not in projector.present]
             if missing:
                 wanted = ", ".join(missing)
                 if preset != NATIVE:
                     wanted = "; ".join(f"{name} (one of: {', '.join(sources[name])})" for name in missing)
                 raise ImportFileError(f"Missing required column{'s' if len(missing) > 1 else ''}: {wanted}.")
-            state = import_kind.new_state(present=frozenset(project.present))
+            state = import_kind.new_state(present=frozenset(projector.present))
             tables = import_kind.staging_tables(staging, state)
             for table in tables:
                 staging.create(table)
-            _read(import_kind, records, project, state, report, staging, tables, progress, size)
+            with _gc_paused():
+                _read(import_kind, records, projector.project, state, report, staging, tables, progress, size)
         report.timings["read"] = time.perf_counter() - started
         staged_rejections = set(report.rejected_lines)
         import_kind.finish(state, report)
@@ -116,22 +119,28 @@ def import_csv(
 def _read(import_kind, records, project, state, report, staging, tables, progress, size) -> None:
     keys: dict = {}
     batch: list[tuple] = []
-    parse, key_of = import_kind.parse, import_kind.key
+    parse, key_of, row_error = import_kind.parse, import_kind.key, v.RowError
     columns = {table.name: table.column_names for table in tables}
 
     def flush(batch: list[tuple]) -> None:
+        rejected_before = len(report.rejected_lines)
         accepted = import_kind.check(batch, state, report)
-        accepted = [row for row in accepted if row[0] not in report.rejected_lines]
+        if len(report.rejected_lines) != rejected_before:
+            accepted = [row for row in accepted if row[0] not in report.rejected_lines]
         for table, rows in import_kind.stage(accepted, state):
             if rows:
                 staging.load(table, columns[table], rows)
 
+    # The loop runs once per record (millions for a product export): locals only, no attribute
+    # writes, and the progress check is a countdown instead of a modulo.
+    total = report.total_rows
+    until_progress = PROGRESS_EVERY_ROWS
     for line, record in records:
-        report.total_rows += 1
+        total += 1
         values = project(record)
         try:
             row = parse(values, state)
-        except v.RowError as exc:
+        except row_error as exc:
             report.reject(line, exc.message, key=values.get("external_id") or None)
         else:
             key = key_of(row)
@@ -141,14 +150,40 @@ def _read(import_kind, records, project, state, report, staging, tables, progres
             else:
                 batch.append((line, *row))
                 if len(batch) >= CHECK_BATCH_ROWS:
+                    report.total_rows = total
                     flush(batch)
                     batch = []
-        if progress and report.total_rows % PROGRESS_EVERY_ROWS == 0:
-            progress(ImportProgress("reading", report.total_rows, records.bytes_read(), size))
+        if progress:
+            until_progress -= 1
+            if not until_progress:
+                until_progress = PROGRESS_EVERY_ROWS
+                report.total_rows = total
+                progress(ImportProgress("reading", total, records.bytes_read(), size))
+    report.total_rows = total
     if batch:
         flush(batch)
     if progress:
         progress(ImportProgress("reading", report.total_rows, size or records.bytes_read(), size))
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while the records are read.
+
+    Reading allocates a few containers per record (cells, values, row tuples) and frees them by
+    reference counting at once; but every few hundred allocations the collector re-scans what is
+    still alive — the batch waiting to be staged, the duplicate-key index — which cost about a
+    third of the reading time on a big file. Nothing the loop builds forms reference cycles, and
+    the collector is switched back on as soon as reading ends, even on an error.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def count_records(binary: BinaryIO) -> int:

@@ -95,16 +95,28 @@ def whole_number(value: str, *, column: str, default: int | None = None, maximum
 
 def moment(value: str, *, column: str) -> datetime | None:
     """ISO 8601 date or date-time, `YYYY-MM-DD HH:MM:SS` too; naive values are UTC."""
-    if not value:
-        return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return utc_moment(value)
     except ValueError:
         raise RowError(f"{column} {value!r} is not a date or date-time (use YYYY-MM-DD or ISO 8601)") from None
+
+
+def utc_moment(value: str, _parse=datetime.fromisoformat, _utc=timezone.utc) -> datetime | None:
+    """`moment` for a kind's fast path: raises ValueError instead of RowError (no message built)."""
+    if not value:
+        return None
+    parsed = _parse(value)
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    if parsed.tzinfo is not timezone.utc:
-        return parsed.astimezone(timezone.utc)
+        # Parsing the text again with "+00:00" appended is ~7× cheaper than parsed.replace(tzinfo=…)
+        # (a keyword call, ~2 µs — twice per row of a million-row file). It yields the same instant
+        # whenever the text has a time part; a date alone ignores the suffix (still naive) and is
+        # made aware the slow way.
+        aware = _parse(value + "+00:00")
+        if aware.tzinfo is _utc:
+            return aware
+        return parsed.replace(tzinfo=_utc)
+    if parsed.tzinfo is not _utc:
+        return parsed.astimezone(_utc)
     return parsed
 
 
@@ -123,6 +135,15 @@ def month(value: str, *, column: str) -> date:
     except RowError:
         raise RowError(f"{column} {value!r} is not a month (use YYYY-MM or a date)") from None
     return date(parsed.year, parsed.month, 1)
+
+
+def common_email(value: str) -> str | None:
+    """A kind's fast path: the lower-cased address when it has the everyday shape, else None
+    (then `email` decides, with the full validator and the reason)."""
+    normalised = value.lower()
+    if len(normalised) <= 254 and _COMMON_EMAIL.match(normalised):
+        return normalised
+    return None
 
 
 def email(value: str, *, column: str, required: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""Reads of the accounts area. Every list is one query, whatever the number of rows."""
+"""Reads of companies and their product footprint. Every list is one query, whatever the number of rows."""
 from datetime import date
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 
 from accounts.filters import CompanyFilter
+from accounts.selectors.hierarchy import company_annotate_penetration
 from accounts.models import Company, ProductUser, UsageRecord, Workspace, WorkspaceMembership
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -36,9 +37,14 @@ def _subquery_sum(model, field: str, fk: str, output_field):
     return Coalesce(Subquery(qs, output_field=output_field), Value(0), output_field=output_field)
 
 
-def _subquery_count(model, fk: str):
-    qs = model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")
+def subquery_count(model_or_qs, fk: str):
+    """Count of rows (of a model, or of a queryset's rows) pointing at the outer company."""
+    base = model_or_qs.objects.all() if isinstance(model_or_qs, type) else model_or_qs
+    qs = base.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(qs, output_field=IntegerField()), Value(0))
+
+
+_subquery_count = subquery_count
 
 
 def company_with_metrics(qs: QuerySet[Company] | None = None) -> QuerySet[Company]:
@@ -66,8 +72,14 @@ def company_with_metrics(qs: QuerySet[Company] | None = None) -> QuerySet[Compan
     )
 
 
-def company_list(*, filters: dict | None = None) -> QuerySet[Company]:
+def company_list(*, filters: dict | None = None, settings=None) -> QuerySet[Company]:
+    """Companies with their own figures, plus the rolled-up penetration and small-deal flag.
+
+    The roll-ups are correlated subqueries: the database computes them for the rows of the
+    page only (a count ignores them), whatever the number of companies.
+    """
     qs = company_with_metrics(Company.objects.select_related("owner", "parent"))
+    qs = company_annotate_penetration(qs, settings=settings)
     return CompanyFilter(filters or {}, queryset=qs).qs
 
 
@@ -88,20 +100,6 @@ def company_filter_options() -> dict:
 
 def company_get(*, pk: int) -> Company:
     return company_with_metrics(Company.objects.select_related("owner", "parent")).get(pk=pk)
-
-
-def company_ancestors(*, company: Company, limit: int = 50) -> list[Company]:
-    """Root first, immediate parent last. Bounded so a corrupt cycle cannot loop forever."""
-    chain: list[Company] = []
-    seen = {company.pk}
-    parent_id = company.parent_id
-    while parent_id and parent_id not in seen and len(chain) < limit:
-        parent = Company.objects.only("id", "name", "parent_id").get(pk=parent_id)
-        chain.append(parent)
-        seen.add(parent.pk)
-        parent_id = parent.parent_id
-    chain.reverse()
-    return chain
 
 
 def company_children(*, company: Company) -> QuerySet[Company]:

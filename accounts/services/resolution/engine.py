@@ -1,0 +1,424 @@
+"""The resolution of product users and workspaces to companies, set-based.
+
+A user's outcome is a function of its own row, its workspaces (their names and their members'
+*anchors*) and the run's context — nothing else. An anchor is a company a member is tied to by
+strong evidence: a person's decision (confirmed / manual) or the user's email domain. Because no
+outcome depends on another user's *name-based* outcome, users can be resolved in any grouping —
+all at once, in id-range chunks on several workers, or a handful after a product event — with the
+same result.
+
+Order of a run:
+
+1. users by email domain (and the anchors of every user in the selection);
+2. the other users (free-mail, or a corporate domain no company owns) from evidence: the company
+   name they typed and their colleagues' anchors; for those this does not auto-accept, also the
+   names of their workspaces (a weaker hint);
+3. workspaces from their members' outcomes (admins weigh more); a workspace whose members do not
+   settle it is also matched by its own name.
+
+Manual decisions (status confirmed/rejected, or method manual) are read as anchors and never
+written. Only records whose outcome changed are written (see ``writes``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.db.models import Case, Count, IntegerField, Sum, Value, When
+
+from accounts.models import ProductUser, Workspace, WorkspaceMembership
+
+from .context import KIND_CORPORATE, KIND_DISPOSABLE, KIND_FREE, KIND_INVALID, ResolutionContext
+from .evidence import (
+    ADMIN_WEIGHT,
+    DOMAIN_CONFIDENCE,
+    MEMBER_WEIGHT,
+    WORKSPACE_HINT_FACTOR,
+    WORKSPACE_NAME_FACTOR,
+    Evidence,
+    Method,
+    Outcome,
+    Status,
+    clip,
+    colleague_evidence,
+    combine,
+    member_evidence,
+    name_evidence,
+    quote,
+    unmatched,
+)
+from .writes import outcomes_write
+
+ITERATOR_CHUNK = 20_000
+LOCKED = frozenset({Status.CONFIRMED, Status.REJECTED})
+ANCHOR_STATUSES = (Status.AUTO, Status.CONFIRMED)
+MATCH_COLUMNS = ("company_id", "suggested_company_id", "match_method", "match_confidence", "match_status",
+                 "match_reason")
+USER_COLUMNS = ("id", "email", "company_name", *MATCH_COLUMNS)
+WORKSPACE_COLUMNS = ("id", "name", *MATCH_COLUMNS)
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which users (or workspaces) a step works on: everything, an id range, or listed ids."""
+
+    lo: int | None = None
+    hi: int | None = None
+    ids: tuple[int, ...] | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.ids is None and self.lo is None and self.hi is None
+
+    def filter(self, qs, field: str = "id") -> Iterator:
+        """Querysets covering the selection (several when ids must be split into batches)."""
+        if self.ids is not None:
+            for batch in _batched(self.ids):
+                yield qs.filter(**{f"{field}__in": id_in(batch)})
+            return
+        if self.lo is not None:
+            qs = qs.filter(**{f"{field}__gte": self.lo})
+        if self.hi is not None:
+            qs = qs.filter(**{f"{field}__lte": self.hi})
+        yield qs
+
+
+def batch_size() -> int:
+    """Ids per IN (...) list: under SQLite's parameter limit; on PostgreSQL they travel as one array."""
+    return 200_000 if connection.vendor == "postgresql" else 900
+
+
+def id_in(batch: list[int]):
+    """The right-hand side of an ``__in`` filter: the list itself, or on PostgreSQL one array
+    parameter (tens of thousands of placeholders cost more to build and plan than the query)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (batch,))
+    return batch
+
+
+def is_locked(method: str, status: str) -> bool:
+    return status in LOCKED or method == Method.MANUAL
+
+
+def _current(row: tuple) -> tuple:
+    company_id, suggested_id, method, confidence, status, reason = row
+    return (company_id, suggested_id, method, None if confidence is None else round(confidence, 4), status, reason)
+
+
+def _batched(ids: Iterable[int]) -> Iterator[list[int]]:
+    ids = sorted(ids)
+    size = batch_size()
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _rows(qs, columns: tuple[str, ...]) -> Iterator[tuple]:
+    return qs.order_by().values_list(*columns).iterator(chunk_size=ITERATOR_CHUNK)
+
+
+# --- step 1: email domains ------------------------------------------------------------------------
+
+
+class DomainStep:
+    """Domain outcomes and anchors, cached per email host (many users share one)."""
+
+    def __init__(self, ctx: ResolutionContext) -> None:
+        self.ctx = ctx
+        self._by_host: dict[str, tuple[Outcome | None, int | None]] = {}
+
+    def host_outcome(self, host: str) -> tuple[Outcome | None, int | None]:
+        """(outcome, anchor company) for a host; outcome None: the user needs evidence (step 2)."""
+        cached = self._by_host.get(host)
+        if cached is not None:
+            return cached
+        ctx = self.ctx
+        registered, kind = ctx.host_info(host)
+        if kind == KIND_INVALID:
+            cached = (unmatched(f"no usable email domain in {quote(host or '(empty)')}"), None)
+        elif kind == KIND_DISPOSABLE:
+            cached = (unmatched(f"{registered} is a disposable email domain: not resolved"), None)
+        elif kind == KIND_CORPORATE and registered in ctx.domain_owner:
+            company_id = ctx.domain_owner[registered]
+            name = quote(ctx.company_name(company_id))
+            shown = registered if host == registered else f"{host} (registered domain {registered})"
+            reason = clip(f"email domain {shown} is owned by {name}")
+            cached = (Outcome(company_id, None, Method.DOMAIN, DOMAIN_CONFIDENCE, Status.AUTO, reason), company_id)
+        else:
+            cached = (None, None)
+        self._by_host[host] = cached
+        return cached
+
+    def anchor(self, email: str, company_id: int | None, method: str, status: str) -> int | None:
+        if is_locked(method, status):
+            return company_id
+        return self.host_outcome(_host(email))[1]
+
+
+def _host(email: str) -> str:
+    if "@" not in email:
+        return ""
+    host = email.rsplit("@", 1)[1]
+    if host != host.strip().lower().strip("."):
+        host = "".join(host.split()).lower().strip(".")
+    return host
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Pending:
+    id: int
+    company_name: str
+    host: str
+    registered: str | None
+    kind: str
+    current: tuple
+
+
+def users_resolve(*, ctx: ResolutionContext, selection: Selection, progress: Progress | None = None) -> Counter:
+    """Resolve the selected users; returns counts by "status", "method:<m>" and "changed"."""
+    domains = DomainStep(ctx)
+    counts: Counter = Counter()
+    changes: list[tuple] = []
+    anchors: dict[int, int] = {}
+    pending: list[_Pending] = []
+    seen = 0
+
+    def record(user_id: int, outcome: Outcome, current: tuple) -> None:
+        counts[outcome.status] += 1
+        counts[f"method:{outcome.method or 'none'}"] += 1
+        row = outcome.row()
+        if row != current:
+            changes.append((user_id, *row))
+
+    # 1. email domains
+    for qs in selection.filter(ProductUser.objects.all()):
+        for user_id, email, company_name, *match in _rows(qs, USER_COLUMNS):
+            seen += 1
+            if progress and seen % 50_000 == 0:
+                progress("users", seen)
+            company_id, _, method, _, status, _ = match
+            if is_locked(method, status):
+                counts["locked"] += 1
+                if company_id is not None:
+                    anchors[user_id] = company_id
+                continue
+            host = _host(email)
+            outcome, anchor = domains.host_outcome(host)
+            if outcome is not None:
+                if anchor is not None:
+                    anchors[user_id] = anchor
+                record(user_id, outcome, _current(match))
+                continue
+            registered, kind = ctx.host_info(host)
+            pending.append(_Pending(user_id, company_name, host, registered, kind, _current(match)))
+    if progress:
+        progress("users", seen)
+
+    # 2. evidence for the others
+    if pending:
+        for user_id, outcome, current in _evidence_outcomes(ctx, domains, pending, anchors, selection):
+            record(user_id, outcome, current)
+
+    counts["changed"] += outcomes_write(ProductUser, changes)
+    return counts
+
+
+def _evidence_outcomes(ctx, domains: DomainStep, pending: list[_Pending], anchors: dict[int, int],
+                       selection: Selection) -> Iterator[tuple[int, Outcome, tuple]]:
+    pending_ids = {p.id for p in pending}
+    # the workspaces of the pending users, and every member of those workspaces
+    user_workspaces: dict[int, list[int]] = defaultdict(list)
+    if selection.everything:
+        members: dict[int, list[int]] = defaultdict(list)
+        for workspace_id, user_id in _rows(WorkspaceMembership.objects.all(), ("workspace_id", "user_id")):
+            members[workspace_id].append(user_id)
+            if user_id in pending_ids:
+                user_workspaces[user_id].append(workspace_id)
+        members = {w: m for w, m in members.items() if any(u in pending_ids for u in m)}
+    else:
+        for batch in _batched(pending_ids):
+            rows = WorkspaceMembership.objects.filter(user_id__in=id_in(batch))
+            for user_id, workspace_id in _rows(rows, ("user_id", "workspace_id")):
+                user_workspaces[user_id].append(workspace_id)
+        members = defaultdict(list)
+        for batch in _batched({w for ws in user_workspaces.values() for w in ws}):
+            rows = WorkspaceMembership.objects.filter(workspace_id__in=id_in(batch))
+            for workspace_id, user_id in _rows(rows, ("workspace_id", "user_id")):
+                members[workspace_id].append(user_id)
+        # anchors of members outside the selection, worked out exactly as for those inside it
+        outside = {u for m in members.values() for u in m} - pending_ids - anchors.keys()
+        if selection.ids is not None:
+            outside -= set(selection.ids)
+        for batch in _batched(outside):
+            rows = ProductUser.objects.filter(id__in=id_in(batch))
+            for user_id, email, company_id, method, status in _rows(
+                rows, ("id", "email", "company_id", "match_method", "match_status")
+            ):
+                anchor = domains.anchor(email, company_id, method, status)
+                if anchor is not None:
+                    anchors[user_id] = anchor
+
+    workspace_names: dict[int, str] = {}
+    for batch in _batched(members.keys()):
+        workspace_names.update(Workspace.objects.filter(id__in=id_in(batch)).values_list("id", "name"))
+    sizes = {w: len(m) for w, m in members.items()}
+    anchor_counts: dict[int, Counter] = {}
+    for workspace_id, member_ids in members.items():
+        found = Counter(anchors[u] for u in member_ids if u in anchors)
+        if found:
+            anchor_counts[workspace_id] = found
+
+    auto = ctx.thresholds.auto
+    factor = ctx.thresholds.colleague_factor
+    names = ctx.company_names
+
+    def own_evidence(user: _Pending) -> tuple[list[Evidence], list[str]]:
+        """The typed name and the colleagues."""
+        evidence: list[Evidence] = []
+        notes: list[str] = []
+        if user.company_name.strip():
+            decision = ctx.decision(user.company_name)
+            found = name_evidence(decision, method=Method.NAME, factor=1.0, label="", auto=auto)
+            evidence += found
+            if not found:
+                notes.append(decision.reason)
+        for workspace_id in sorted(user_workspaces.get(user.id, ())):
+            evidence += colleagues(workspace_id)
+        return evidence, notes
+
+    colleague_cache: dict[int, list[Evidence]] = {}
+
+    def colleagues(workspace_id: int) -> list[Evidence]:
+        """The same for every pending member of a workspace (pending members are no anchors)."""
+        found = colleague_cache.get(workspace_id)
+        if found is None:
+            others = sizes.get(workspace_id, 1) - 1
+            found_anchors = anchor_counts.get(workspace_id)
+            found = colleague_cache[workspace_id] = colleague_evidence(
+                workspace_name=workspace_names.get(workspace_id, ""), others=others, anchors=found_anchors,
+                factor=factor, names=names,
+            ) if others > 0 and found_anchors else []
+        return found
+
+    def outcome_of(user: _Pending, evidence: list[Evidence], notes: list[str]) -> Outcome:
+        why = (f"{user.registered} is a free-mail domain" if user.kind == KIND_FREE
+               else f"no CRM company owns {user.registered}")
+        if not evidence:
+            return unmatched("; ".join([why, *notes, "no company name, workspace or colleague evidence"
+                                        if not notes else "no workspace or colleague evidence"]))
+        outcome = combine(evidence, thresholds=ctx.thresholds, names=names, nothing="")
+        return Outcome(outcome.company_id, outcome.suggested_company_id, outcome.method, outcome.confidence,
+                       outcome.status, clip("; ".join([why, outcome.reason, *notes])))
+
+    # A person's own evidence first; the names of their workspaces are a hint consulted only for
+    # those it does not settle (deciding every workspace name would double the name matching).
+    ctx.decide_many(p.company_name for p in pending)
+    unsettled: list[tuple[_Pending, list[Evidence], list[str]]] = []
+    for user in pending:
+        evidence, notes = own_evidence(user)
+        outcome = outcome_of(user, evidence, notes)
+        if outcome.status == Status.AUTO:
+            yield user.id, outcome, user.current
+        else:
+            unsettled.append((user, evidence, notes))
+    ctx.decide_many(workspace_names[w] for user, _, _ in unsettled for w in user_workspaces.get(user.id, ())
+                    if w in workspace_names)
+    for user, evidence, notes in unsettled:
+        for workspace_id in sorted(user_workspaces.get(user.id, ())):
+            name = workspace_names.get(workspace_id, "")
+            if name.strip():
+                found = name_evidence(ctx.decision(name), method=Method.WORKSPACE, factor=WORKSPACE_HINT_FACTOR,
+                                      label="", auto=auto)
+                evidence += [Evidence(e.company_id, e.confidence, e.method, _workspace_reason(e.reason))
+                             for e in found]
+        yield user.id, outcome_of(user, evidence, notes), user.current
+
+
+def _workspace_reason(reason: str) -> str:
+    if reason.startswith("typed "):
+        return "workspace " + reason[len("typed "):]
+    if reason.startswith("ambiguous: typed "):
+        return "ambiguous: workspace " + reason[len("ambiguous: typed "):]
+    return "workspace: " + reason
+
+
+# --- workspaces -----------------------------------------------------------------------------------
+
+
+def workspaces_resolve(*, ctx: ResolutionContext, selection: Selection) -> Counter:
+    """Resolve the selected workspaces from their members' current outcomes (run it after the users)."""
+    counts: Counter = Counter()
+    changes: list[tuple] = []
+    workspaces: list[tuple] = []
+    for qs in selection.filter(Workspace.objects.all()):
+        for workspace_id, name, *match in _rows(qs, WORKSPACE_COLUMNS):
+            company_id, _, method, _, status, _ = match
+            if is_locked(method, status):
+                counts["locked"] += 1
+                continue
+            workspaces.append((workspace_id, name, _current(match)))
+    if not workspaces:
+        return counts
+
+    sizes: dict[int, int] = {}
+    weights: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    weight = Case(When(role=WorkspaceMembership.Role.ADMIN, then=Value(ADMIN_WEIGHT)), default=Value(MEMBER_WEIGHT),
+                  output_field=IntegerField())
+    scope = Selection(ids=tuple(w[0] for w in workspaces)) if not selection.everything else selection
+    for qs in scope.filter(WorkspaceMembership.objects.all(), "workspace_id"):
+        sizes.update(qs.order_by().values("workspace_id").annotate(n=Count("id")).values_list("workspace_id", "n"))
+        resolved = (
+            qs.filter(user__company__isnull=False, user__match_status__in=ANCHOR_STATUSES)
+            .order_by()
+            .values("workspace_id", "user__company_id")
+            .annotate(weight=Sum(weight), n=Count("id"))
+            .values_list("workspace_id", "user__company_id", "weight", "n")
+        )
+        for workspace_id, company_id, total, n in resolved:
+            weights[workspace_id][company_id] = (total, n)
+
+    names = ctx.company_names
+    thresholds = ctx.thresholds
+    outcomes: dict[int, Outcome] = {}
+    by_name: list[tuple[int, str, list[Evidence]]] = []
+    for workspace_id, name, _ in workspaces:
+        evidence = member_evidence(members=sizes[workspace_id], weights=weights[workspace_id], names=names) \
+            if workspace_id in weights else []
+        outcome = combine(evidence, thresholds=thresholds, names=names, nothing="")
+        if outcome.status == Status.AUTO:
+            outcomes[workspace_id] = outcome
+        else:  # members do not settle it: the workspace's own name may
+            by_name.append((workspace_id, name, evidence))
+    ctx.decide_many([name for _, name, _ in by_name])
+    for workspace_id, name, evidence in by_name:
+        members = sizes.get(workspace_id, 0)
+        if name.strip():
+            decision = ctx.decision(name)
+            found = name_evidence(decision, method=Method.NAME, factor=WORKSPACE_NAME_FACTOR, label="",
+                                  auto=thresholds.auto)
+            evidence = evidence + [Evidence(e.company_id, e.confidence, e.method, _workspace_reason(e.reason))
+                                   for e in found]
+            name_note = _workspace_reason(decision.reason) if not found else ""
+        else:
+            name_note = "the workspace has no name"
+        member_note = ("no members" if not members else
+                       f"none of its {members} members resolves to a company" if workspace_id not in weights else "")
+        nothing = "; ".join(n for n in (member_note, name_note) if n)
+        outcomes[workspace_id] = combine(evidence, thresholds=thresholds, names=names, nothing=nothing)
+    for workspace_id, _, current in workspaces:
+        outcome = outcomes[workspace_id]
+        counts[outcome.status] += 1
+        counts[f"method:{outcome.method or 'none'}"] += 1
+        row = outcome.row()
+        if row != current:
+            changes.append((workspace_id, *row))
+    counts["changed"] += outcomes_write(Workspace, changes)
+    return counts

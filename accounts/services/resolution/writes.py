@@ -1,0 +1,64 @@
+"""Set-based writes of resolution outcomes: the changed rows go into a temporary table (COPY on
+PostgreSQL) and one UPDATE … FROM applies them — never a query per record.
+
+The UPDATE re-checks that a record is not a manual decision, so a person's decision made while the
+run was computing is not overwritten either.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .evidence import Method, Status
+
+TEMP_TABLE = "resolution_outcome"
+SQLITE_BATCH = 5_000
+# After this many rows the table's statistics are refreshed at once: a first run turns a million
+# NULL company ids into values, and plans made on the old statistics would be disastrous.
+ANALYZE_AFTER = 20_000
+COLUMNS = ("company_id", "suggested_company_id", "match_method", "match_confidence", "match_status", "match_reason")
+
+
+def outcomes_write(model, rows: list[tuple]) -> int:
+    """Apply ``(id, company_id, suggested_company_id, method, confidence, status, reason)`` rows to
+    ``model``'s table, stamping matched_at (now) and clearing matched_by. Returns rows updated."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    now = timezone.now()
+    set_clause = ", ".join(f"{column} = o.{column}" for column in COLUMNS)
+    update = (
+        f"UPDATE {table} SET {set_clause}, matched_at = %s, matched_by_id = NULL "
+        f"FROM {TEMP_TABLE} o WHERE {table}.id = o.id "
+        f"AND {table}.match_status NOT IN (%s, %s) AND {table}.match_method <> %s"
+    )
+    params = [now, Status.CONFIRMED, Status.REJECTED, Method.MANUAL]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMP TABLE {TEMP_TABLE} (id bigint PRIMARY KEY, company_id bigint, "
+                f"suggested_company_id bigint, match_method varchar(16), match_confidence double precision, "
+                f"match_status varchar(16), match_reason varchar(500)) ON COMMIT DROP"
+            )
+            with cursor.cursor.copy(f"COPY {TEMP_TABLE} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(f"ANALYZE {TEMP_TABLE}")
+        else:
+            cursor.execute(
+                f"CREATE TEMP TABLE {TEMP_TABLE} (id integer PRIMARY KEY, company_id integer, "
+                f"suggested_company_id integer, match_method text, match_confidence real, match_status text, "
+                f"match_reason text)"
+            )
+            insert = f"INSERT INTO {TEMP_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            for start in range(0, len(rows), SQLITE_BATCH):
+                cursor.executemany(insert, rows[start : start + SQLITE_BATCH])
+        cursor.execute(update, params)
+        updated = cursor.rowcount
+        cursor.execute(f"DROP TABLE {TEMP_TABLE}")
+    if updated >= ANALYZE_AFTER:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+    return updated

@@ -1,0 +1,287 @@
+"""Account resolution at scale on PostgreSQL: a full run, a second (nothing changed) run, and an
+incremental run after 10,000 new users.
+
+    .venv/bin/python bench/resolve.py [--server postgres://postgres@127.0.0.1:5432] [--db revops_bench_resolve]
+                                      [--companies 100000] [--domains 150000] [--workspaces 200000]
+                                      [--users 1000000] [--new-users 10000] [--seed 7] [--jobs 2] [--keep]
+
+Synthetic data, loaded with COPY: companies with pseudo-word names (bench/match_speed.py), one or two
+domains each; workspaces owned by companies (big companies own more: Zipf), named after their company
+("Acme Marketing", "acme-data"), or not ("Sandbox", "Project Falcon"); users in one workspace (15 % in a
+second), 80 % on their company's domain (some on subdomains, some on a domain no company owns) and 20 %
+on free-mail with a typed company name (the labelled set's variants: typos, legal forms, office tails,
+workspace-style names, abbreviations; 5 % junk). The first member of a workspace is its admin.
+
+Each run is ``manage.py resolve_accounts`` in a child process; the figures are the run's own time (as
+recorded on the ResolutionRun), the child's wall time and its peak memory (getrusage ru_maxrss).
+The database named by --db is dropped and created again; it must be a scratch database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from match_speed import _COUNTRIES, build_crm  # noqa: E402
+
+from tests.accounts.matching_set import JUNK, VARIANT_WEIGHTS, variant  # noqa: E402
+
+PROTECTED = {"postgres", "test", "template0", "template1"}
+FREE = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com", "gmx.de", "proton.me", "web.de")
+TLDS = {"UK": "co.uk", "DE": "de", "FR": "fr", "NL": "nl", "CH": "ch", "ES": "es", "IT": "it", "SE": "se",
+        "DK": "dk", "JP": "co.jp", "IN": "co.in", "BR": "com.br", "AU": "com.au", "CA": "ca", "SG": "com.sg"}
+TEAMS = ("Marketing", "Sales", "Data", "Engineering", "IT", "Design", "Product", "Analytics", "Ops", "Growth")
+OTHER_NAMES = ("Sandbox", "My workspace", "Project Falcon", "Team Rocket", "Q3 launch", "Test", "Default",
+               "Skunkworks", "Hackathon", "Playground")
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", name.lower())[:40] or "x"
+
+
+def copy(conn, table: str, columns: list[str], rows) -> int:
+    n = 0
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with conn.cursor() as cur, cur.copy(statement) as cp:
+        for row in rows:
+            cp.write_row(row)
+            n += 1
+    return n
+
+
+class Data:
+    """The synthetic data set, generated deterministically from the seed."""
+
+    def __init__(self, args) -> None:
+        rng = self.rng = random.Random(args.seed)
+        self.crm = build_crm(args.companies, rng)
+        self.domains: list[tuple[int, str, int]] = []  # id, domain, company id
+        self.primary: dict[int, str] = {}
+        taken: set[str] = set()
+        extra = args.domains - len(self.crm)
+        for company in self.crm:
+            base = slug(re.sub(r"\b(inc|llc|corp|ltd|plc|gmbh|ag|sa|sas|bv|nv|ab|kk|pvt|pty|pte|ltda)\b\.?", "",
+                               company.name.lower()))
+            domain = f"{base}.com"
+            k = 1
+            while domain in taken:
+                k += 1
+                domain = f"{base}{k}.com"
+            taken.add(domain)
+            self.primary[company.id] = domain
+            self.domains.append((len(self.domains) + 1, domain, company.id))
+        for company in rng.sample(self.crm, min(extra, len(self.crm))):
+            tld = TLDS.get(company.country, "net")
+            domain = self.primary[company.id].rsplit(".", 1)[0] + "." + tld
+            if domain not in taken:
+                taken.add(domain)
+                self.domains.append((len(self.domains) + 1, domain, company.id))
+        # Zipf: big companies own more workspaces
+        weights = [1 / (rank + 1) ** 0.8 for rank in range(len(self.crm))]
+        owners = rng.choices(range(len(self.crm)), weights=weights, k=args.workspaces)
+        self.workspaces: list[tuple[int, str, int]] = []  # id, name, owning company index
+        for w, owner in enumerate(owners, start=1):
+            company = self.crm[owner]
+            base = re.sub(r",?\s+(Inc\.|LLC|Corp\.|Ltd|plc|GmbH|AG|SA|SAS|B\.V\.|N\.V\.|AB|K\.K\.|Co\., Ltd\.|Pvt Ltd|"
+                          r"Pty Ltd|Pte Ltd|Ltda\.|S\.L\.|S\.A\.|S\.p\.A\.|S\.r\.l\.|A/S)$", "", company.name)
+            roll = rng.random()
+            if roll < 0.4:
+                name = f"{base} {rng.choice(TEAMS)}"
+            elif roll < 0.6:
+                name = f"{slug(base)}-{rng.choice(TEAMS).lower()}"
+            elif roll < 0.7:
+                name = base
+            else:
+                name = rng.choice(OTHER_NAMES)
+            self.workspaces.append((w, name, owner))
+
+    def users(self, first_id: int, count: int, rng: random.Random):
+        """(user row, memberships) for ``count`` users with ids from ``first_id``."""
+        kinds = list(VARIANT_WEIGHTS)
+        kind_weights = [VARIANT_WEIGHTS[k] for k in kinds]
+        workspaces = self.workspaces
+        for n in range(first_id, first_id + count):
+            w_id, _, owner = workspaces[rng.randrange(len(workspaces))]
+            company = self.crm[owner]
+            typed = ""
+            roll = rng.random()
+            if roll < 0.20:
+                email = f"u{n}@{rng.choice(FREE)}"
+                if rng.random() < 0.05:
+                    typed = rng.choice(JUNK)
+                else:
+                    typed = variant(company, rng.choices(kinds, weights=kind_weights)[0], rng) or company.name
+            elif roll < 0.24:
+                email = f"u{n}@consult{n % 5000}.io"  # a domain no company owns
+            elif roll < 0.30:
+                email = f"u{n}@eu.{self.primary[company.id]}"
+            else:
+                email = f"u{n}@{self.primary[company.id]}"
+            memberships = [w_id]
+            if rng.random() < 0.15:
+                memberships.append(rng.randrange(1, len(workspaces) + 1))
+            yield (n, email, typed), memberships
+
+
+def load(conn, data: Data, args) -> None:
+    now = datetime.now(UTC)
+    rng = random.Random(args.seed + 1)
+    timings = {}
+
+    def stage(name, fn):
+        started = time.monotonic()
+        count = fn()
+        timings[name] = (count, time.monotonic() - started)
+        print(f"  loaded {name:<12} {count:>10,} rows in {timings[name][1]:5.1f} s", flush=True)
+
+    stage("companies", lambda: copy(conn, "accounts_company",
+                                    ["id", "external_id", "name", "industry", "tier", "country", "created_at",
+                                     "updated_at"],
+                                    ((c.id, f"C{c.id}", c.name, "", "", c.country, now, now) for c in data.crm)))
+    stage("domains", lambda: copy(conn, "accounts_companydomain", ["id", "domain", "company_id", "created_at"],
+                                  ((i, d, c, now) for i, d, c in data.domains)))
+    stage("workspaces", lambda: copy(conn, "accounts_workspace",
+                                     ["id", "external_id", "name", "plan", "seats", "mrr", "status", "imported_at",
+                                      "updated_at", "match_method", "match_status", "match_reason"],
+                                     ((w, f"W{w}", name, "team", 10, 250, "active", now, now, "", "", "")
+                                      for w, name, _ in data.workspaces)))
+    members: list[tuple[int, int, str]] = []
+    admins: set[int] = set()
+
+    def user_rows():
+        for (n, email, typed), memberships in data.users(1, args.users, rng):
+            for w in memberships:
+                role = "member"
+                if w not in admins:
+                    admins.add(w)
+                    role = "admin"
+                members.append((n, w, role))
+            yield (n, f"U{n}", email, "", typed, "", now, now, "", "", "")
+
+    stage("users", lambda: copy(conn, "accounts_productuser",
+                                ["id", "external_id", "email", "name", "company_name", "title", "imported_at",
+                                 "updated_at", "match_method", "match_status", "match_reason"], user_rows()))
+    members_sorted = sorted(set((u, w) for u, w, _ in members))
+    roles = {(u, w): r for u, w, r in members}
+    stage("memberships", lambda: copy(conn, "accounts_workspacemembership", ["user_id", "workspace_id", "role"],
+                                      ((u, w, roles[(u, w)]) for u, w in members_sorted)))
+    with conn.cursor() as cur:
+        for table in ("accounts_company", "accounts_companydomain", "accounts_workspace", "accounts_productuser",
+                      "accounts_workspacemembership"):
+            cur.execute(sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), (SELECT max(id) FROM {}))").format(
+                sql.Literal(table), sql.Identifier(table)))
+            cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+    conn.commit()
+
+
+def add_new_users(conn, data: Data, args) -> None:
+    now = datetime.now(UTC)
+    rng = random.Random(args.seed + 2)
+    with conn.cursor() as cur:
+        first = cur.execute("SELECT max(id) + 1 FROM accounts_productuser").fetchone()[0]
+    rows, members = [], []
+    for (n, email, typed), memberships in data.users(first, args.new_users, rng):
+        rows.append((n, f"N{n}", email, "", typed, "", now, now, "", "", ""))
+        members.extend((n, w, "member") for w in set(memberships))
+    copy(conn, "accounts_productuser", ["id", "external_id", "email", "name", "company_name", "title", "imported_at",
+                                        "updated_at", "match_method", "match_status", "match_reason"], rows)
+    copy(conn, "accounts_workspacemembership", ["user_id", "workspace_id", "role"], members)
+    with conn.cursor() as cur:
+        cur.execute("SELECT setval(pg_get_serial_sequence('accounts_productuser', 'id'), "
+                    "(SELECT max(id) FROM accounts_productuser))")
+        cur.execute("SELECT setval(pg_get_serial_sequence('accounts_workspacemembership', 'id'), "
+                    "(SELECT max(id) FROM accounts_workspacemembership))")
+    conn.commit()
+
+
+def resolve(url: str, label: str, *args: str) -> dict:
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("CELERY_BROKER_URL", None)
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "manage.py", "resolve_accounts", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    wall = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if result.returncode:
+        sys.exit(f"resolve_accounts {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    with psycopg.connect(url) as conn:
+        counts = conn.execute("SELECT counts FROM accounts_resolutionrun ORDER BY id DESC LIMIT 1").fetchone()[0]
+    print(f"== {label}: run {counts['seconds']:.1f} s (process wall {wall:.1f} s), "
+          f"peak memory of resolve processes so far {peak:,.0f} MiB")
+    print("   " + result.stdout.strip().replace("\n", "\n   "))
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--db", default="revops_bench_resolve")
+    parser.add_argument("--companies", type=int, default=100_000)
+    parser.add_argument("--domains", type=int, default=150_000)
+    parser.add_argument("--workspaces", type=int, default=200_000)
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--new-users", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=2, help="resolve_accounts --full --jobs (default 2: both cores)")
+    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    args = parser.parse_args()
+    if args.db in PROTECTED:
+        sys.exit(f"Refusing to drop {args.db!r}: give a scratch database name.")
+
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(args.db)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.db)))
+    url = f"{args.server}/{args.db}"
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+    started = time.monotonic()
+    data = Data(args)
+    print(f"generated {len(data.crm):,} companies, {len(data.domains):,} domains, {len(data.workspaces):,} "
+          f"workspaces in {time.monotonic() - started:.1f} s")
+    with psycopg.connect(url) as conn:
+        load(conn, data, args)
+
+    jobs = ("--jobs", str(args.jobs))
+    full = resolve(url, f"full run (everything unresolved, --jobs {args.jobs})", "--full", *jobs)
+    again = resolve(url, f"second full run (nothing changed, --jobs {args.jobs})", "--full", *jobs)
+    with psycopg.connect(url) as conn:
+        add_new_users(conn, data, args)
+    incremental = resolve(url, f"incremental run after {args.new_users:,} new users")
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT match_status, match_method, count(*) FROM accounts_productuser GROUP BY 1, 2 ORDER BY 3 DESC"
+        ).fetchall()
+    print("users by status and method: " + ", ".join(f"{s}/{m or '-'} {n:,}" for s, m, n in rows))
+    summary = {"full_s": full["seconds"], "second_full_s": again["seconds"], "incremental_s": incremental["seconds"],
+               "peak_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+    print("summary " + json.dumps(summary))
+    if not args.keep:
+        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(args.db)))
+
+
+if __name__ == "__main__":
+    main()
