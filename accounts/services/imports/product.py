@@ -109,6 +109,7 @@ class WorkspaceImport(ImportKind):
 
 USER_SCALARS = ("email", "name", "company_name", "title", "signed_up_at", "last_active_at")
 ROLES = {value for value, _ in WorkspaceMembership.Role.choices}
+_ROLE_LOOKUP, _DEFAULT_ROLE = ROLE_CHOICES.lookup.get, WorkspaceMembership.Role.MEMBER.value
 
 
 def _workspace_entries(value: str, default_role: str) -> tuple[tuple[str, str], ...]:
@@ -164,7 +165,7 @@ class ProductUserImport(ImportKind):
             values["title"],
         )
         role = values["workspace_role"]
-        role = ROLE_CHOICES.lookup.get(role) if role else WorkspaceMembership.Role.MEMBER.value
+        role = _ROLE_LOOKUP(role) if role else _DEFAULT_ROLE
         email = v.common_email(values["email"])
         if (
             role is not None
@@ -206,25 +207,30 @@ class ProductUserImport(ImportKind):
         workspaces: KeyResolver = state["workspaces"]
         lookup, unseen, missing = workspaces.cache.get, _UNSEEN, KeyResolver.MISSING
         accepted = []
+
+        def resolved(key: str, position: int):
+            # Asked of the database once per batch, at the first key the cache cannot answer:
+            # that key and every key of the rest of the batch.
+            workspaces.resolve({key for later in batch[position:] for key, _ in later[8]})
+            return lookup(key, missing)
+
         for position, row in enumerate(batch):
             entries = row[8]
-            if len(entries) == 1:  # the usual case, without the dict
-                workspace_id = lookup(entries[0][0], unseen)
+            if len(entries) == 1:  # most users: one workspace, no dict needed
+                key, role = entries[0]
+                workspace_id = lookup(key, unseen)
                 if workspace_id is unseen:
-                    # Looked up in the database once per batch, from the first row the cache
-                    # cannot answer: all the batch's remaining keys at once.
-                    workspaces.resolve({key for later in batch[position:] for key, _ in later[8]})
-                    workspace_id = lookup(entries[0][0], missing)
+                    workspace_id = resolved(key, position)
                 if workspace_id is not missing:
-                    accepted.append((*row[:8], ((workspace_id, entries[0][1]),)))
+                    accepted.append((*row[:8], ((workspace_id, role),)))
                     continue
-            elif any(lookup(key, unseen) is unseen for key, _ in entries):
-                workspaces.resolve({key for later in batch[position:] for key, _ in later[8]})
             memberships = {}
             unknown = []
             for key, role in entries:
-                workspace_id = workspaces.get(key)
-                if workspace_id is None:
+                workspace_id = lookup(key, unseen)
+                if workspace_id is unseen:
+                    workspace_id = resolved(key, position)
+                if workspace_id is missing:
                     unknown.append(key)
                 else:
                     memberships[workspace_id] = role

@@ -22,7 +22,7 @@ from .staging import Staging
 
 logger = logging.getLogger(__name__)
 
-CHECK_BATCH_ROWS = 10_000
+CHECK_BATCH_ROWS = 25_000  # rows per database check and COPY: fewer round trips, bounded memory
 PROGRESS_EVERY_ROWS = 2000
 PROGRESS_MIN_SECONDS = 0.5  # at most two progress writes a second
 

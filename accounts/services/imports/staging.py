@@ -136,6 +136,9 @@ class Staging:
         if self.vendor == "postgresql":
             self.execute("SET LOCAL work_mem = '256MB'")
             self.execute("SET LOCAL jit = off")
+            # ANALYZE of a staging table is for row counts and rough distinct counts: a 3,000-row
+            # sample (instead of 30,000) is plenty and ten times quicker.
+            self.execute("SET LOCAL default_statistics_target = 10")
 
     def analyze(self, table: str) -> None:
         """Give the planner the row count of a filled temporary table (autovacuum never does)."""
