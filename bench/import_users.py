@@ -160,13 +160,16 @@ def generate(args: argparse.Namespace, workspaces: int) -> tuple[Path, Path]:
 def timed_import(kind: str, path: Path, label: str) -> float:
     from accounts.services.imports import import_csv
 
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     report = import_csv(kind=kind, source=path)
     seconds = time.perf_counter() - started
     rate = report.total_rows / seconds if seconds else 0
     print(f"{label:<28} {report.total_rows:>9,} rows  {seconds:7.1f} s  {rate:>9,.0f} rows/s   {report.summary()}")
+    # bulk: the part of write spent taking indexes/keys off and putting them back (bulk.py).
     phases = ", ".join(f"{phase} {value:.1f} s" for phase, value in report.timings.items())
-    print(f"{'':<28} phases: {phases}")
+    # Other work on a 2-core machine shows in the figures: say how busy it was.
+    print(f"{'':<28} phases: {phases}; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     if report.errors:
         print(f"  first rejected rows: {[(i.line, i.message) for i in report.sorted_errors()[:3]]}")
     return seconds

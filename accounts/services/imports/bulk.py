@@ -3,8 +3,9 @@ import fills off for the load, and put them back set-based, all inside the impor
 
 Why: row by row, every inserted row costs an index insertion (and its WAL record) per index, and
 every foreign-key column one deferred trigger event, each a separate lookup run at commit — for a
-million product users with 1.75 million memberships that was about half the import. Building an
-index sorts once; adding a foreign key back checks every row with one join.
+million product users with 1.75 million memberships that was most of the two minutes the write
+and the commit took. Building an index sorts once; adding a foreign key back checks every row with
+one join.
 
 The price is locking. DROP INDEX / ALTER TABLE … DROP CONSTRAINT take ACCESS EXCLUSIVE locks on
 the loaded tables — and dropping a foreign key also on the table it references — held until the
@@ -12,8 +13,9 @@ import commits: while a big import writes (seconds to tens of seconds), nobody c
 tables, not even a page listing workspaces. So:
 
 * only above BULK_MIN_ROWS new rows, and only when the new rows are at least 1/BULK_MAX_GROWTH
-  of what the table holds already (rebuilding costs time in proportion to the whole table, the
-  row-by-row path in proportion to the new rows);
+  of what the (first) table holds already: rebuilding costs time in proportion to the whole
+  table, the row-by-row path in proportion to the new rows. A re-import that changes a few rows
+  never takes this path;
 * only the foreign keys of columns the import fills are dropped (memberships → users and
   workspaces); keys the import leaves NULL (a user's company, matched_by) stay, so companies
   and logins are never locked — they cost one cheap "all NULL" check per row;
@@ -63,7 +65,10 @@ class _Dropped:
 
 
 class BulkLoad:
-    """`with BulkLoad(staging, tables, new_rows=n) as bulk:` write; `bulk.active` says which path."""
+    """`with BulkLoad(staging, tables, new_rows=n) as bulk:` write; `bulk.active` says which path.
+
+    `new_rows` counts rows of the first table (product users, whose memberships follow them).
+    """
 
     def __init__(self, staging: Staging, tables: list[BulkTable], *, new_rows: int):
         self.staging = staging
@@ -77,12 +82,13 @@ class BulkLoad:
     def worthwhile(self) -> bool:
         if self.staging.vendor != "postgresql" or self.new_rows < BULK_MIN_ROWS:
             return False
-        existing = max(self._estimated_rows(table.table) for table in self.tables)
-        return self.new_rows * BULK_MAX_GROWTH >= existing
+        return self.new_rows * BULK_MAX_GROWTH >= self._estimated_rows(self.tables[0].table)
 
     def _estimated_rows(self, table: str) -> int:
         # The planner's estimate: counting a big table would cost what the bulk path saves.
-        estimate = self.staging.scalar("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+        estimate = self.staging.scalar(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [self.staging.qn(table)]
+        )
         return max(int(estimate or 0), 0)
 
     # --- the context manager --------------------------------------------------------------------
@@ -117,13 +123,13 @@ class BulkLoad:
         for bulk_table in self.tables:
             dropped = _Dropped(bulk_table.table)
             with self.staging.connection.cursor() as cursor:
-                cursor.execute(_INDEXES, [bulk_table.table])
+                cursor.execute(_INDEXES, [qn(bulk_table.table)])
                 for name, index_def, constraint, constraint_def in cursor.fetchall():
                     if constraint:
                         dropped.constraints.append((constraint, constraint_def))
                     else:
                         dropped.indexes.append((name, index_def))
-                cursor.execute(_FOREIGN_KEYS, [bulk_table.table])
+                cursor.execute(_FOREIGN_KEYS, [qn(bulk_table.table)])
                 for name, definition, columns, deferred in cursor.fetchall():
                     if set(columns) <= set(bulk_table.filled_foreign_keys):
                         dropped.foreign_keys.append((name, definition))

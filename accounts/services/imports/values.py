@@ -111,7 +111,10 @@ def utc_moment(value: str, _parse=datetime.fromisoformat, _utc=timezone.utc) -> 
         # (a keyword call, ~2 µs — twice per row of a million-row file). It yields the same instant
         # whenever the text has a time part; a date alone ignores the suffix (still naive) and is
         # made aware the slow way.
-        aware = _parse(value + "+00:00")
+        try:
+            aware = _parse(value + "+00:00")
+        except ValueError:
+            aware = parsed
         if aware.tzinfo is _utc:
             return aware
         return parsed.replace(tzinfo=_utc)
