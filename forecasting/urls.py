@@ -1,10 +1,12 @@
 from django.urls import path
 
 from forecasting import views
+from forecasting.views import forecast, revenue
 
 app_name = "forecasting"
 
 urlpatterns = [
-    path("forecast/", views.index, name="index"),
     path("compensation/", views.compensation, name="compensation"),
+    *forecast.urlpatterns,
+    *revenue.urlpatterns,
 ]

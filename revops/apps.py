@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -8,7 +9,9 @@ class RevopsConfig(AppConfig):
 
     def ready(self) -> None:
         from revops.roles import grant_admin_permissions
+        from revops.timezones import remember_zone_at_login
 
         # Every migrate keeps the RevOps admin role's permissions in step with the models:
         # a model added in a later release is editable by admins without a data migration of its own.
         post_migrate.connect(grant_admin_permissions, dispatch_uid="revops_grant_admin_permissions")
+        user_logged_in.connect(remember_zone_at_login, dispatch_uid="revops_remember_zone")

@@ -8,10 +8,12 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from accounts.api.events import ProductEventsApi
 from accounts.api.tokens import ApiTokenApi
+from forecasting import api as forecasting_api
+from stakeholders import api as stakeholders_api
 from revops import views
 
 router = DefaultRouter()
-for prefix, viewset, basename in accounts_api.ROUTES:
+for prefix, viewset, basename in (*accounts_api.ROUTES, *stakeholders_api.ROUTES, *forecasting_api.ROUTES):
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
@@ -25,6 +27,8 @@ urlpatterns = [
     path("", include("forecasting.urls")),
     path("api/v1/auth/token/", ApiTokenApi.as_view(), name="api-token"),
     path("api/v1/events/", ProductEventsApi.as_view(), name="api-events"),
+    # Plain API views of the other areas (their URLS lists of path(), relative to /api/v1/).
+    path("api/v1/", include([*stakeholders_api.URLS, *forecasting_api.URLS])),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/", include("rest_framework.urls", namespace="rest_framework")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "revops.middleware.LoginRequiredMiddleware",
+    "revops.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -250,3 +251,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Demo data of the other areas, seeded after the accounts data by `seed_demo` (module paths with
+# demo_seed() and demo_summary(); see accounts/services/demo/__init__.py).
+REVOPS_DEMO_EXTENSIONS: list[str] = []

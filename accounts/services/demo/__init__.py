@@ -60,7 +60,21 @@ def demo_seed(
     data = demo_generate(seed=seed, profile=profile, today=today or date.today())
     report("generated", len(data.companies) + len(data.workspaces) + len(data.users), monotonic() - started, True)
     counts = demo_write(data=data, password=DEMO_PASSWORD, progress=report)
+    for module in demo_extensions():
+        counts.update(module.demo_seed(seed=seed, today=today or date.today(), progress=report) or {})
     return DemoSeedResult(seed=seed, size=size, counts=counts)
+
+
+def demo_extensions() -> list:
+    """The other areas' demo modules (settings.REVOPS_DEMO_EXTENSIONS), run after the accounts data.
+
+    Each module has ``demo_seed(*, seed, today, progress) -> dict[str, int]`` (deterministic, idempotent:
+    it replaces its own DEMO- rows) and ``demo_summary() -> list[(label, total, detail)]``.
+    """
+    from django.conf import settings
+    from django.utils.module_loading import import_module
+
+    return [import_module(path) for path in getattr(settings, "REVOPS_DEMO_EXTENSIONS", ())]
 
 
 def demo_summary() -> list[tuple[str, int, str]]:
@@ -90,4 +104,4 @@ def demo_summary() -> list[tuple[str, int, str]]:
         ("memberships", WorkspaceMembership.objects.filter(in_demo_workspace).count(), ""),
         ("usage records", usage["total"],
          f"{usage['first']:%b %Y} – {usage['last']:%b %Y}" if usage["total"] else ""),
-    ]
+    ] + [line for module in demo_extensions() for line in module.demo_summary()]

@@ -1,3 +1,6 @@
+"""The forecast dashboard."""
+from django.urls import path
+
 from revops.areas import Area, render_area
 
 FORECAST = Area(
@@ -11,21 +14,11 @@ FORECAST = Area(
     ),
 )
 
-COMPENSATION = Area(
-    key="compensation",
-    title="Compensation",
-    summary="Hybrid commission plans that pay on committed bookings and on consumption, each component on its own curve.",
-    will_show=(
-        "Each rep's statement with its credited deals and accounts' consumption",
-        "The manager's team table with attainment per component",
-        "Payroll export for admins",
-    ),
-)
-
 
 def index(request):
     return render_area(request, FORECAST)
 
 
-def compensation(request):
-    return render_area(request, COMPENSATION)
+urlpatterns = [
+    path("forecast/", index, name="index"),
+]

@@ -1,0 +1,1 @@
+"""Admin of forecast runs and snapshots."""

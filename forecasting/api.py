@@ -1,3 +1,0 @@
-"""REST endpoints of this area, registered on /api/v1/ through ROUTES."""
-
-ROUTES: list = []

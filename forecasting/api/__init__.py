@@ -1,0 +1,8 @@
+"""REST endpoints of the forecasting area: contracts and pipeline (revenue.py), forecasts (forecast.py).
+
+revops/urls.py registers ROUTES (viewsets on the router) and includes URLS (plain API views) under /api/v1/.
+"""
+from . import forecast, revenue
+
+ROUTES: list = [*revenue.ROUTES, *forecast.ROUTES]
+URLS: list = [*revenue.URLS, *forecast.URLS]

@@ -1,0 +1,1 @@
+"""Writes and computations of the forecasting area (recognition, contracts, forecasts, snapshots)."""

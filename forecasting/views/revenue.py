@@ -1,0 +1,2 @@
+"""Contracts, pipeline and retention (NRR/GRR) pages."""
+urlpatterns: list = []

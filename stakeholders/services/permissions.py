@@ -1,0 +1,52 @@
+"""Who may change what: a rep logs interactions on any account but edits or deletes only their own;
+a manager edits their team's; RevOps admins everything. The same rule covers stakeholders, by who
+owns the account (the account owner, their manager, admins) plus whoever created the stakeholder."""
+from django.contrib.auth.models import AbstractBaseUser
+
+from accounts.models import Company, Team
+from revops.roles import is_manager, is_revops_admin
+from stakeholders.models import Interaction, Stakeholder
+
+
+def _managed_team_ids(user) -> set[int]:
+    cached = getattr(user, "_revops_managed_team_ids", None)
+    if cached is None:
+        cached = set(Team.objects.filter(manager=user).values_list("id", flat=True)) if is_manager(user) else set()
+        user._revops_managed_team_ids = cached
+    return cached
+
+
+def _in_managed_team(user, other_user_id: int | None) -> bool:
+    if other_user_id is None:
+        return False
+    teams = _managed_team_ids(user)
+    if not teams:
+        return False
+    from accounts.models import Profile
+
+    return Profile.objects.filter(user_id=other_user_id, team_id__in=teams).exists()
+
+
+def can_change_interaction(user: AbstractBaseUser, interaction: Interaction) -> bool:
+    if not user.is_authenticated:
+        return False
+    if is_revops_admin(user) or interaction.logged_by_id == user.pk:
+        return True
+    return _in_managed_team(user, interaction.logged_by_id)
+
+
+def can_change_stakeholder(user: AbstractBaseUser, stakeholder: Stakeholder) -> bool:
+    if not user.is_authenticated:
+        return False
+    if is_revops_admin(user) or stakeholder.created_by_id == user.pk:
+        return True
+    return can_manage_company(user, stakeholder.company)
+
+
+def can_manage_company(user: AbstractBaseUser, company: Company) -> bool:
+    """Owner of the account, the owner's manager, or an admin."""
+    if not user.is_authenticated:
+        return False
+    if is_revops_admin(user) or company.owner_id == user.pk:
+        return True
+    return _in_managed_team(user, company.owner_id)
