@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install migrate seed serve check bench-import clean
+.PHONY: demo test install migrate seed serve check audit bench-import clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ check: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	  ALLOWED_HOSTS=revops.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## make audit: known vulnerabilities in the installed dependencies (pip-audit; needs pypi.org or, with
+## AUDIT_ARGS='-s osv', api.osv.dev). Exit 1: vulnerabilities found; 2: the service could not be reached.
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py $(AUDIT_ARGS)
 
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_users.py

@@ -143,6 +143,28 @@ def _review_queue_index(prefix: str) -> models.Index:
     return models.Index(fields=["match_status"], condition=Q(match_status="review"), name=f"{prefix}_review_idx")
 
 
+# What an incremental resolution run looks up instead of scanning the table (runs.incremental_scope):
+# records changed since the last run, records never resolved or whose (suggested) company is gone,
+# and decisions of people (few). The partial indexes hold a handful of rows between runs.
+UNSETTLED_Q = (
+    Q(match_status="")
+    | Q(match_status="auto", company__isnull=True)
+    | Q(match_status="review", suggested_company__isnull=True)
+)
+# (equalities, not IN: an index taken off and put back by the bulk import keeps the same definition)
+DECIDED_Q = Q(match_status="confirmed") | Q(match_status="rejected") | Q(match_method="manual")
+
+
+def _incremental_indexes(prefix: str) -> list[models.Index]:
+    return [
+        models.Index(fields=["updated_at"], name=f"{prefix}_updated_idx"),
+        models.Index(fields=["id"], condition=UNSETTLED_Q, name=f"{prefix}_unsettled_idx"),
+        # on id, not matched_at: an index on a column every resolution write sets would rule out
+        # HOT updates for all of them
+        models.Index(fields=["id"], condition=DECIDED_Q, name=f"{prefix}_decided_idx"),
+    ]
+
+
 def _confidence_check(prefix: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(match_confidence__isnull=True) | Q(match_confidence__gte=0, match_confidence__lte=1),
@@ -177,7 +199,7 @@ class Workspace(MatchFields):
             models.CheckConstraint(condition=Q(mrr__gte=0), name="workspace_mrr_nonneg"),
             _confidence_check("workspace"),
         ]
-        indexes = [_review_queue_index("workspace")]
+        indexes = [_review_queue_index("workspace"), *_incremental_indexes("workspace")]
 
     def __str__(self) -> str:
         return self.name
@@ -206,7 +228,11 @@ class ProductUser(MatchFields):
             _confidence_check("product_user"),
         ]
         # Plain B-tree indexes only: a million-row import pays for every index on this table.
-        indexes = [models.Index(fields=["email"], name="product_user_email_idx"), _review_queue_index("product_user")]
+        indexes = [
+            models.Index(fields=["email"], name="product_user_email_idx"),
+            _review_queue_index("product_user"),
+            *_incremental_indexes("product_user"),
+        ]
 
     def __str__(self) -> str:
         return self.email

@@ -3,7 +3,7 @@
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import ImportJob, ResolutionRun
@@ -37,12 +37,29 @@ def import_job_run_task(self, job_id: int) -> None:
         )
         raise
     kind, status = ImportJob.objects.values_list("kind", "status").get(id=job_id)
-    if status in {ImportJob.Status.DONE, ImportJob.Status.DONE_WITH_ERRORS} and kind != "usage":
-        # New or changed companies, domains, workspaces or users: resolve what they affect.
+    if status in {ImportJob.Status.DONE, ImportJob.Status.DONE_WITH_ERRORS}:
+        after_import(kind=kind, queue=_queue_of(self))
+
+
+# What an import of each kind changes downstream: new or changed companies, domains, workspaces or
+# users need account resolution; deals, contracts, usage and account ownership move commissions.
+RESOLVE_AFTER_KINDS = frozenset({"companies", "workspaces", "users"})
+RECALCULATE_COMMISSIONS_AFTER_KINDS = frozenset({"companies", "usage", "contracts", "opportunities"})
+
+
+def after_import(*, kind: str, queue: str | None = None, resolve: bool = True):
+    """Queue what a finished import of ``kind`` makes stale; returns the resolution run, if one started."""
+    run = None
+    if resolve and kind in RESOLVE_AFTER_KINDS:
         from accounts.services.resolution import resolution_run_start
 
-        resolution_run_start(mode=ResolutionRun.Mode.INCREMENTAL, trigger=ResolutionRun.Trigger.IMPORT,
-                             queue=_queue_of(self))
+        run = resolution_run_start(mode=ResolutionRun.Mode.INCREMENTAL, trigger=ResolutionRun.Trigger.IMPORT,
+                                   queue=queue)
+    if kind in RECALCULATE_COMMISSIONS_AFTER_KINDS:
+        from forecasting.compensation.tasks import comp_calculate_open_task
+
+        transaction.on_commit(comp_calculate_open_task.delay)
+    return run
 
 
 def _queue_of(task) -> str | None:

@@ -157,19 +157,38 @@ def generate(args: argparse.Namespace, workspaces: int) -> tuple[Path, Path]:
     return ws_path, users_path
 
 
+def server_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend (a local server: /proc), else None."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed_import(kind: str, path: Path, label: str) -> float:
     from accounts.services.imports import import_csv
 
     load_before = os.getloadavg()[0]
+    server_before, cpu_before = server_cpu_seconds(), time.process_time()
     started = time.perf_counter()
     report = import_csv(kind=kind, source=path)
     seconds = time.perf_counter() - started
+    cpu, server_after = time.process_time() - cpu_before, server_cpu_seconds()
     rate = report.total_rows / seconds if seconds else 0
     print(f"{label:<28} {report.total_rows:>9,} rows  {seconds:7.1f} s  {rate:>9,.0f} rows/s   {report.summary()}")
     # bulk: the part of write spent taking indexes/keys off and putting them back (bulk.py).
     phases = ", ".join(f"{phase} {value:.1f} s" for phase, value in report.timings.items())
     # Other work on a 2-core machine shows in the figures: say how busy it was.
     print(f"{'':<28} phases: {phases}; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+    # CPU seconds do not depend on what else the machine runs: the figure to compare changes by.
+    server = f", PostgreSQL backend {server_after - server_before:.1f} s" if server_before is not None else ""
+    print(f"{'':<28} CPU: Python {cpu:.1f} s{server}")
     if report.errors:
         print(f"  first rejected rows: {[(i.line, i.message) for i in report.sorted_errors()[:3]]}")
     return seconds

@@ -1,4 +1,7 @@
+import time
+
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
@@ -9,6 +12,44 @@ from revops.timezones import SESSION_ZONE_KEY, user_zone, zone_named
 # Paths that handle authentication themselves: the login page, static files, the admin
 # (its own login) and the API (401/403 in JSON through DRF authentication, not a redirect).
 PUBLIC_PREFIXES = ("/login/", "/static/", "/api/", "/admin/", "/healthz")
+
+
+# Session keys of SessionExpiryMiddleware (seconds since the epoch).
+SESSION_STARTED_KEY = "revops_session_started"
+SESSION_REFRESHED_KEY = "revops_session_refreshed"
+
+
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """user_logged_in receiver: the session's clocks start at log-in, saved with the log-in itself
+    (so the first page after it writes nothing more). Connected in revops.throttling."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_STARTED_KEY] = request.session[SESSION_REFRESHED_KEY] = time.time()
+
+
+class SessionExpiryMiddleware:
+    """Idle and absolute session expiry.
+
+    Django expires a session SESSION_COOKIE_AGE seconds after it was last saved. Saving on every
+    request (SESSION_SAVE_EVERY_REQUEST) would write to the session store each time; instead an
+    active session is saved again when a tenth of its idle age has passed (at most every 5 minutes),
+    so it ends after SESSION_COOKIE_AGE seconds without use, give or take that step. Whatever the
+    activity, a session ends SESSION_MAX_AGE seconds after it was first seen logged in.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            started = request.session.get(SESSION_STARTED_KEY)
+            if started is None:  # a session from before this middleware, or a log-in that bypassed login()
+                request.session[SESSION_STARTED_KEY] = request.session[SESSION_REFRESHED_KEY] = now
+            elif now - started > settings.SESSION_MAX_AGE:
+                logout(request)  # flushes the session; the request continues as anonymous (→ login page)
+            elif now - request.session.get(SESSION_REFRESHED_KEY, 0) > min(settings.SESSION_COOKIE_AGE / 10, 300):
+                request.session[SESSION_REFRESHED_KEY] = now  # modified → saved with a new expiry
+        return self.get_response(request)
 
 
 class LoginRequiredMiddleware:

@@ -242,3 +242,19 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class WeeklyDigest(models.Model):
+    """One Monday's digest run: claimed once, so a retried or doubled beat never emails twice."""
+
+    week_start = models.DateField(unique=True, help_text="Monday of the week the digest went out.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    manager_emails = models.PositiveIntegerField(default=0)
+    rep_emails = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-week_start"]
+
+    def __str__(self) -> str:
+        return f"Weekly digest of {self.week_start:%Y-%m-%d}"

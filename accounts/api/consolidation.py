@@ -10,9 +10,9 @@
 Read-only; any logged-in user. Money per year unless the field says monthly. Definitions: see
 accounts.selectors.consolidation.
 """
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response

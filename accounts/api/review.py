@@ -16,9 +16,9 @@ is a 400 naming the field: `company` (unknown), `match_status` (record not in re
 `suggested_company` (nothing left to confirm), `ids`, `action`.
 """
 
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -135,7 +135,8 @@ class ReassignSerializer(serializers.Serializer):
 class BulkDecisionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["confirm", "reject"])
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=services.BULK_MAX
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),  # ids are 64-bit in the database
+        allow_empty=False, max_length=services.BULK_MAX
     )
 
 

@@ -8,12 +8,20 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import ApiTokenSerializer, ApiTokenStatusSerializer
 from accounts.services.api_tokens import api_token_revoke, api_token_rotate
+from revops.throttling import ApiTokenCreationThrottle
 
 
 class ApiTokenApi(APIView):
     """Any logged-in user (every role) manages their own token; nobody else's."""
 
     permission_classes = [IsAuthenticated]
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            # Creating tokens is limited on top of the general API rate (shared with the API access page).
+            throttles.append(ApiTokenCreationThrottle())
+        return throttles
 
     @extend_schema(
         summary="Whether you have an API token",
@@ -30,13 +38,18 @@ class ApiTokenApi(APIView):
         description="Creates a new token and invalidates the previous one. "
         "Send it as `Authorization: Token <token>`.",
         request=None,
-        responses={201: ApiTokenSerializer},
+        responses={201: ApiTokenSerializer, 429: None},
     )
     def post(self, request):
         token = api_token_rotate(user=request.user)
         return Response(ApiTokenSerializer({"token": token.key, "created": token.created}).data, status=201)
 
-    @extend_schema(summary="Revoke your API token", request=None, responses={204: None})
+    @extend_schema(
+        summary="Revoke your API token",
+        description="The token stops working at once. Idempotent: 204 whether or not you had one.",
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request):
         api_token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,6 +15,7 @@ from .index import (
     Decision,
     Method,
     Thresholds,
+    decide_ranked,
 )
 from .normalize import NormalizedName, analyze, is_junk, normalize_company_name
 
@@ -30,6 +31,7 @@ __all__ = [
     "NormalizedName",
     "Thresholds",
     "analyze",
+    "decide_ranked",
     "is_junk",
     "normalize_company_name",
 ]

@@ -360,21 +360,27 @@ class CompanyNameIndex:
     ) -> list[Decision]:
         """Decide many typed names; names that normalise alike are scored once."""
         thresholds = Thresholds(auto_threshold, review_threshold, ambiguity_margin)
+        return [decide_ranked(text, ranked, thresholds) for text, ranked in zip(texts, self.rank_many(texts))]
+
+    def rank_many(self, texts: Sequence[str]) -> list[list[Candidate] | None]:
+        """The best two candidates per typed name (None for junk): everything a decision needs that
+        does not depend on the thresholds, so callers may keep it between runs (see
+        :func:`decide_ranked`). Names that normalise alike are scored once."""
         ranked: dict[NormalizedName, list[Candidate]] = {}
-        decisions: list[Decision] = []
         analyzed: dict[str, NormalizedName] = {}
+        found: list[list[Candidate] | None] = []
         for text in texts:
             normalized = analyzed.get(text)
             if normalized is None:
                 normalized = analyzed[text] = analyze(text)
             if normalized.junk:
-                decisions.append(_junk_decision(text))
+                found.append(None)
                 continue
             candidates = ranked.get(normalized)
             if candidates is None:
                 candidates = ranked[normalized] = self._rank(normalized, exhaustive=False, limit=2)
-            decisions.append(_decide(text, candidates, thresholds))
-        return decisions
+            found.append(candidates)
+        return found
 
     # --- ranking ----------------------------------------------------------------------------------
 
@@ -564,7 +570,7 @@ class CompanyNameIndex:
             if found:
                 seen.update(found)
         variants = {}
-        for word in seen:
+        for word in sorted(seen):  # in a fixed order: it decides the order scores are summed in
             similarity = _typo_similarity(token, word, known_word=False)
             if similarity:
                 variants[word] = similarity
@@ -835,6 +841,13 @@ def _describe(text: str, candidate: Candidate) -> str:
         parts.append(f"via alias {_quote(candidate.matched_name)}")
     parts.extend(candidate.notes)
     return "; ".join(parts)
+
+
+def decide_ranked(text: str, candidates: list[Candidate] | None, thresholds: Thresholds) -> Decision:
+    """The decision for a typed name from what :meth:`CompanyNameIndex.rank_many` found for it."""
+    if candidates is None:
+        return _junk_decision(text)
+    return _decide(text, candidates, thresholds)
 
 
 def _decide(text: str, candidates: list[Candidate], thresholds: Thresholds) -> Decision:

@@ -6,3 +6,6 @@ from . import forecast, revenue
 
 ROUTES: list = [*revenue.ROUTES, *forecast.ROUTES]
 URLS: list = [*revenue.URLS, *forecast.URLS]
+from forecasting.compensation import api as compensation_api  # noqa: E402
+ROUTES += compensation_api.ROUTES
+URLS += compensation_api.URLS

@@ -44,6 +44,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF rate ("100/min"); "off" disables that limit."""
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw in {"off", "none", "0"}:
+        return None
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate (e.g. 100/min, 10/hour, or off).")
+    return raw
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -86,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "revops.middleware.SessionExpiryMiddleware",
     "revops.middleware.LoginRequiredMiddleware",
     "revops.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -140,6 +152,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Log-ins go through the throttled backend: repeated failures lock the username and the client
+# address for a while (revops/throttling.py), on every login form (pages, admin, API browser).
+AUTHENTICATION_BACKENDS = ["revops.throttling.ThrottledModelBackend"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -191,9 +207,50 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.resolution_nightly_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "stakeholders-weekly-digest": {
+        "task": "stakeholders.tasks.weekly_digest_task",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
+    "playbooks-schedule-check": {
+        "task": "playbooks.tasks.playbooks_schedule_check_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "forecast-run-weekly": {
+        "task": "forecasting.tasks.forecast_run_scheduled_task",
+        "schedule": crontab(hour=4, minute=0, day_of_week="mon"),
+    },
+    "forecast-snapshot-weekly": {
+        "task": "forecasting.tasks.forecast_snapshot_task",
+        "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
+    },
+    "compensation-nightly": {
+        "task": "forecasting.compensation.tasks.comp_calculate_open_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
+
+# --- Cache: login throttling and API rate limits -------------------------------------------
+# One shared Redis for every web process in production (CACHE_URL, or REDIS_URL); without it each
+# process keeps its own counters in memory, which is right for one process and too lenient for many.
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} is not a Redis URL (redis://host:6379/1).")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "revops",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "revops"}}
+
+# Proxies in front of the app that append to X-Forwarded-For (0: use the connection's address).
+# The client address keys the per-address login lock and the anonymous API rate.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -212,6 +269,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "revops.api.exception_handler",
+    # Rates come from API_THROTTLE_RATES (below), read per request so they can be changed in tests.
+    "DEFAULT_THROTTLE_CLASSES": ["revops.throttling.AnonApiThrottle", "revops.throttling.UserApiThrottle"],
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -223,6 +283,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "role" field with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "WorkspaceStatusEnum": "accounts.models.Workspace.Status",
+        "StatementStatusEnum": "forecasting.models.Statement.Status",
+        "ForecastRunStatusEnum": "forecasting.models.ForecastRun.Status",
+        "PlaybookStepRoleEnum": "playbooks.models.PlaybookStep.Role",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "revops.api.document_error_responses",
+    ],
 }
 
 # --- Email ---------------------------------------------------------------------------------
@@ -230,7 +301,33 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "revops@localhost")
 
 # --- Security (production: DEBUG off) ------------------------------------------------------
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+# Idle expiry: a session unused this long ends (revops.middleware.SessionExpiryMiddleware keeps
+# an active one alive). SESSION_MAX_AGE ends any session that long after log-in, active or not.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
+SESSION_MAX_AGE = env_int("SESSION_MAX_AGE", 60 * 60 * 24 * 7)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+if SESSION_COOKIE_AGE < 60 or SESSION_MAX_AGE < SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured("SESSION_COOKIE_AGE must be ≥ 60 seconds and SESSION_MAX_AGE ≥ SESSION_COOKIE_AGE.")
+
+# Login throttling (revops/throttling.py): LOGIN_FAILURE_LIMIT failed log-ins for one username, or
+# LOGIN_FAILURE_LIMIT_PER_ADDRESS from one client address (offices share an address, hence higher),
+# within LOGIN_FAILURE_WINDOW seconds lock that username / address for LOGIN_LOCKOUT_SECONDS.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+
+# API rate limits (revops/throttling.py): per client address for anonymous requests, per user for
+# authenticated ones, and for creating API tokens (pages and API together).
+API_THROTTLE_RATES = {
+    "anon": env_rate("API_THROTTLE_ANON", "60/min"),
+    "user": env_rate("API_THROTTLE_USER", "3000/min"),
+    "api_token": env_rate("API_THROTTLE_TOKEN", "10/hour"),
+}
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -254,4 +351,9 @@ LOGGING = {
 
 # Demo data of the other areas, seeded after the accounts data by `seed_demo` (module paths with
 # demo_seed() and demo_summary(); see accounts/services/demo/__init__.py).
-REVOPS_DEMO_EXTENSIONS: list[str] = []
+REVOPS_DEMO_EXTENSIONS: list[str] = [
+    "stakeholders.services.demo",
+    "forecasting.services.demo",
+    "forecasting.compensation.demo",  # after "forecasting.services.demo": it credits that module's deals
+    "playbooks.services.demo",  # last: its signals read the stakeholder and forecasting demo data
+]

@@ -18,3 +18,6 @@ DEBUG = False
 # Serve static files straight from the app directories (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# API rate limits off for the suite (tests that check them set API_THROTTLE_RATES themselves);
+# login throttling stays on, as in production.
+API_THROTTLE_RATES = {"anon": None, "user": None, "api_token": None}

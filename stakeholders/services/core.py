@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Expression, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -44,8 +44,11 @@ def _full_clean(instance, *, exclude: Sequence[str] = ()) -> None:
 
 # --- last contact --------------------------------------------------------------------------------
 
-def last_contact_refresh(*, stakeholder_ids: Iterable[int] | None = None) -> int:
+def last_contact_refresh(*, stakeholder_ids: Iterable[int] | QuerySet | Expression | None = None) -> int:
     """Recompute last_contacted_at/by of these stakeholders (all when None) from their interactions.
+
+    ``stakeholder_ids`` may also be a queryset of ids or a SQL expression (``RawSQL("SELECT …")``)
+    so bulk writes such as imports refresh thousands of people in the same single UPDATE.
 
     Two correlated subqueries in one UPDATE: set-based, and correct after edits, deletes and
     back-dating because it never looks at what was stored before. Returns the rows updated.
@@ -55,7 +58,10 @@ def last_contact_refresh(*, stakeholder_ids: Iterable[int] | None = None) -> int
         .order_by("-occurred_at", "-id")
     )
     qs = Stakeholder.objects.all()
-    if stakeholder_ids is not None:
+    if hasattr(stakeholder_ids, "resolve_expression"):
+        # A queryset or SQL expression of ids (e.g. an import's staging table): stays set-based.
+        qs = qs.filter(pk__in=stakeholder_ids)
+    elif stakeholder_ids is not None:
         ids = {pk for pk in stakeholder_ids if pk is not None}
         if not ids:
             return 0
@@ -131,8 +137,6 @@ def _save_stakeholder(stakeholder: Stakeholder) -> Stakeholder:
         stakeholder.key_rank = None  # someone who left cannot be a key stakeholder
     if stakeholder.product_user_id is None and stakeholder.email:
         stakeholder.product_user = product_user_suggest(company=stakeholder.company, email=stakeholder.email)
-    _full_clean(stakeholder, exclude=("last_contacted_by", "created_by", "product_user", "reports_to"))
-    _check_reports_to(stakeholder)
     duplicate = (
         Stakeholder.objects.filter(company_id=stakeholder.company_id, email__iexact=stakeholder.email)
         .exclude(pk=stakeholder.pk)
@@ -144,7 +148,12 @@ def _save_stakeholder(stakeholder: Stakeholder) -> Stakeholder:
             f"email: {stakeholder.email} is already a stakeholder of this company.",
             extra={"fields": {"email": ["Already a stakeholder of this company."]}},
         )
+    # Free the wanted key rank before validating, or the unique-rank constraint refuses what the service
+    # is meant to do (move the holder down); the callers' transaction undoes it if validation fails.
     _free_key_rank(stakeholder)
+    # After the duplicate check, so a duplicate email is reported on the field, not as a constraint.
+    _full_clean(stakeholder, exclude=("last_contacted_by", "created_by", "product_user", "reports_to"))
+    _check_reports_to(stakeholder)
     try:
         with transaction.atomic():
             stakeholder.save()

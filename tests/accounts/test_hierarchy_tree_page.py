@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ResolutionSettings
 from tests.accounts.hierarchy_data import build_chain, build_group
+from tests.accounts.test_pages_companies import ACCOUNT_PAGE_QUERIES
 from tests.factories import CompanyFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +92,7 @@ def test_big_hierarchy_loads_collapsed_branches_when_opened(rep_client):
     assert lazy in tree
     assert "Loading 160 companies…" in tree
     assert "Branch 000" not in tree
-    assert len(queries) <= 12
+    assert len(queries) <= ACCOUNT_PAGE_QUERIES
 
     branch = rep_client.get(f"/accounts/{group['americas'].pk}/tree/", HTTP_HX_REQUEST="true")
     fragment = branch.content.decode()
@@ -108,7 +109,7 @@ def test_tree_fragment_needs_a_login_and_an_existing_company(rep_client):
 
 def test_deep_chain_renders_without_recursion_and_breadcrumb_is_one_query(rep_client, django_assert_max_num_queries):
     chain = build_chain(80)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(ACCOUNT_PAGE_QUERIES):
         content = rep_client.get(f"/accounts/{chain[-1].pk}/").content.decode()
     crumb = content[content.index('class="breadcrumb"') : content.index("</nav>", content.index('class="breadcrumb"'))]
     assert crumb.index(">Level 000<") < crumb.index(">Level 001<") < crumb.index(">Level 078<")

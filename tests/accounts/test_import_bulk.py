@@ -197,7 +197,7 @@ def test_the_bulk_decision_weighs_new_rows_against_the_table(monkeypatch):
 
 
 def test_workspace_lookups_span_batches(monkeypatch, tmp_path, db):
-    """The workspace cache is filled from the first row it cannot answer, batch by batch."""
+    """Rows staged in several batches: their workspaces are resolved together once read."""
     from accounts.services.imports import runner
 
     monkeypatch.setattr(runner, "CHECK_BATCH_ROWS", 2)
@@ -222,3 +222,45 @@ def test_workspace_lookups_span_batches(monkeypatch, tmp_path, db):
         ("U-6", "W-2", "member"),
     }
     assert Workspace.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_ids_follow_the_file_and_the_sequences_move_past_them(
+    require_postgres, bulk_from_one_row, workspaces, tmp_path
+):
+    report = import_csv(kind="users", source=write_csv(tmp_path, USERS))
+
+    assert "bulk" in report.timings
+    by_id = list(ProductUser.objects.order_by("pk").values_list("external_id", flat=True))
+    assert by_id == ["U-1", "U-3", "U-4"]  # lines 2, 4 and 6: file order
+    # Rows written afterwards draw ids past the reserved ones, for users and memberships alike.
+    later = ProductUserFactory(external_id="U-9")
+    assert later.pk > max(ProductUser.objects.exclude(pk=later.pk).values_list("pk", flat=True))
+    membership = WorkspaceMembershipFactory(user=later, workspace=workspaces["W-1"])
+    assert membership.pk > max(WorkspaceMembership.objects.exclude(pk=membership.pk).values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["row by row", "bulk"])
+def test_memberships_of_unusual_workspace_ids_repeats_and_several_unknowns(path, monkeypatch, tmp_path):
+    if path == "bulk":
+        if connection.vendor != "postgresql":
+            pytest.skip("the bulk path is PostgreSQL's")
+        monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    for key in ("W\\1", "W\t2", "W-3"):
+        WorkspaceFactory(external_id=key)
+    text = (
+        "external_id,email,workspace_external_ids,workspace_role\n"
+        'U-1,a@acme.com,"W\\1;W\t2",member\n'  # a backslash, a tab: COPY's text format would need escapes
+        "U-2,b@acme.com,W-3;W-3:admin,member\n"  # listed twice: one membership, with the last role
+        "U-3,c@acme.com,W-9;W-3;W-8,member\n"  # the unknown ones named in the file's order
+    )
+
+    report = import_csv(kind="users", source=write_csv(tmp_path, text))
+
+    assert {issue.line: issue.message for issue in report.errors} == {
+        4: "workspace_external_ids: unknown workspace 'W-9', 'W-8' (import workspaces first)"
+    }
+    assert memberships() == {("U-1", "W\\1", "member"), ("U-1", "W\t2", "member"), ("U-2", "W-3", "admin")}
+    assert report.summary() == "2 created, 0 updated, 0 unchanged, 1 rejected"
+    assert ("bulk" in report.timings) == (path == "bulk")

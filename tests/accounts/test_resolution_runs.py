@@ -1,11 +1,14 @@
 """Resolution runs: manual decisions survive, incremental equals full, runs are idempotent, chunks
 give the result of one process, the run record, the nightly schedule and the import hook."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import (
     Company,
@@ -31,6 +34,7 @@ from tests.accounts.scenario_resolution import ADMIN, build, decide_manually, sn
 
 pytestmark = pytest.mark.django_db
 
+FREE_MAIL = r"@(gmail|yahoo|hotmail)\.com$"
 CONFIRMED, REJECTED, AUTO = MatchFields.Status.CONFIRMED, MatchFields.Status.REJECTED, MatchFields.Status.AUTO
 
 
@@ -152,6 +156,79 @@ def test_incremental_gives_what_full_gives_on_the_same_data(admin_user):
     assert (new1.company, new1.match_method) == (data["companies"][2], "domain")
     registered = ProductUser.objects.get(email="x0@unknown-firm0.io")
     assert (registered.company, registered.match_method) == (data["companies"][2], "domain")
+
+
+def test_incremental_finds_quiet_changes_and_gives_what_full_gives():
+    """Changes an incremental run finds through the indexes of migration 0006 rather than through
+    ``updated_at``, and colleagues whose anchors it takes from their stored outcomes."""
+    data = build()
+    spaces = data["workspaces"]
+    initech = data["companies"][2]
+    # a free-mail person in two workspaces: when it changes, its colleagues there are not re-read
+    wanderer = ProductUser.objects.create(external_id="WANDER", email="wander@gmail.com", company_name="Globex")
+    for space in spaces[7:9]:
+        WorkspaceMembership.objects.create(user=wanderer, workspace=space)
+    since = run("--full").started_at
+    # it joins a third workspace (the import touches a user whose memberships change)
+    WorkspaceMembership.objects.create(user=wanderer, workspace=spaces[9])
+    wanderer.save()
+    # a user added while the last run was reading: stamped before it started, never resolved
+    late = ProductUser.objects.create(external_id="LATE", email="late@gmail.com", company_name="Initech")
+    WorkspaceMembership.objects.create(user=late, workspace=spaces[6])
+    ProductUser.objects.filter(pk=late.pk).update(updated_at=since - timedelta(seconds=5))
+    colleagues = ProductUser.objects.filter(workspaces=spaces[5], email__regex=FREE_MAIL)
+    before = dict(colleagues.values_list("id", "match_reason"))
+    # a decision recorded without touching updated_at
+    decided = ProductUser.objects.filter(workspaces=spaces[5]).exclude(email__regex=FREE_MAIL).order_by("id")[0]
+    ProductUser.objects.filter(pk=decided.pk).update(company=initech, match_method="manual", match_status=CONFIRMED,
+                                                     match_reason="decided by a person", matched_at=timezone.now())
+
+    incremental = run()
+    assert incremental.mode == ResolutionRun.Mode.INCREMENTAL
+    late.refresh_from_db()
+    assert late.match_status != "", "the never-resolved user was not found"
+    assert dict(colleagues.values_list("id", "match_reason")) != before, "the decision did not reach its colleagues"
+    after_incremental = snapshot()
+    full = run("--full")
+    assert (full.counts["users"]["changed"], full.counts["workspaces"]["changed"]) == (0, 0)
+    assert snapshot() == after_incremental
+
+
+@pytest.mark.django_db(transaction=True)
+def test_incremental_on_postgresql_with_overlapping_connections_gives_what_full_gives(require_postgres, monkeypatch):
+    """Outside a transaction the run loads the context, prefetches workspaces and writes users on
+    other connections at the same time, and applies small writes through the primary key."""
+    from accounts.services.resolution import writes
+
+    monkeypatch.setattr(writes, "BY_KEY_SHARE", 1.0)
+    data = build()
+    run("--full")
+    _mutate(data, get_user_model().objects.create(username="decider"))
+    incremental = run()
+    assert incremental.mode == ResolutionRun.Mode.INCREMENTAL
+    assert incremental.counts["users"]["changed"] > 0
+    after_incremental = snapshot()
+    full = run("--full")
+    assert (full.counts["users"]["changed"], full.counts["workspaces"]["changed"]) == (0, 0)
+    assert snapshot() == after_incremental
+
+
+def test_an_incremental_run_reads_only_what_changed(admin_user):
+    """The scope comes from indexed lookups: a run after a change to one user looks at that user's
+    workspace and its colleagues, not at everyone."""
+    data = build()
+    run("--full")
+    user = ProductUser.objects.filter(workspaces=data["workspaces"][2], email__regex=FREE_MAIL).first()
+    user.company_name = "Acme Corporation"
+    user.save()
+    incremental = run()
+
+    def looked_at(counts: dict) -> int:
+        return sum(v for k, v in counts.items() if not k.startswith("method:") and k not in ("changed", "locked"))
+
+    assert incremental.mode == ResolutionRun.Mode.INCREMENTAL
+    assert 1 <= looked_at(incremental.counts["users"]) <= 8  # the workspace's members at most
+    assert looked_at(incremental.counts["workspaces"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -311,3 +388,70 @@ def test_the_nightly_task_runs_a_full_resolution(django_capture_on_commit_callba
     nightly = ResolutionRun.objects.get()
     assert (nightly.mode, nightly.trigger, nightly.status) == ("full", "schedule", "done")
     assert not ProductUser.objects.filter(match_status="").exists()
+
+
+# --- what is kept between runs: the name index and the rankings of names -------------------------
+
+
+@pytest.fixture
+def private_cache(settings, tmp_path):
+    from accounts.services.resolution import cache
+
+    settings.RESOLUTION_CACHE_DIR = str(tmp_path / "cache")
+    cache._INDEXES.clear()
+    yield tmp_path / "cache"
+    cache._INDEXES.clear()
+
+
+def test_a_second_run_scores_no_name_again_and_decides_the_same(private_cache, monkeypatch):
+    from accounts.matching import CompanyNameIndex
+
+    build()
+    run("--full")
+    state = snapshot()
+    assert list(private_cache.glob("rankings-*.sqlite3")) and list(private_cache.glob("names-*.pickle"))
+
+    def no_scoring(self, texts):
+        raise AssertionError(f"scored again: {texts[:3]}")
+
+    monkeypatch.setattr(CompanyNameIndex, "rank_many", no_scoring)
+    ProductUser.objects.update(company=None, suggested_company=None, match_method="", match_status="",
+                               match_confidence=None, match_reason="", matched_at=None)
+    run("--full")
+    assert snapshot() == state
+
+
+def test_kept_rankings_follow_the_thresholds_and_give_what_a_cold_run_gives(private_cache):
+    build()
+    run("--full")
+    ResolutionSettings.objects.update_or_create(pk=1, defaults={"auto_threshold": 0.99})
+    escalated = run()
+    assert "thresholds changed" in escalated.counts["escalated"]
+    warm = snapshot()
+    assert any(row[4] == "review" and "below auto-accept 0.99" in row[5] for row in warm["users"].values())
+    call_command("resolve_accounts", "--cold", stdout=StringIO())  # forget everything cached
+    assert not list(private_cache.glob("rankings-*"))
+    cold = run("--full")
+    assert cold.counts["users"]["changed"] == 0
+    assert snapshot() == warm
+
+
+def test_renamed_companies_are_matched_with_fresh_rankings(private_cache):
+    build()
+    run("--full")
+    user = ProductUser.objects.create(external_id="R1", email="r1@gmail.com", company_name="Hooli XYZ")
+    run()
+    user.refresh_from_db()
+    assert user.match_status == "unmatched"
+    Company.objects.filter(name="Hooli Inc").update(name="Hooli XYZ")
+    run()
+    user.refresh_from_db()
+    assert (user.company.name, user.match_status, user.match_method) == ("Hooli XYZ", "auto", "name")
+    assert len(list(private_cache.glob("rankings-*.sqlite3"))) == 2
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(private_cache):
+    """Every test here keeps its name index and rankings apart from this machine's real cache (whose
+    least recently used entries the tests' many small sets of names would otherwise evict)."""
+    yield

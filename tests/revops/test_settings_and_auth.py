@@ -48,14 +48,6 @@ def test_every_page_requires_login(client, path):
 
 
 @pytest.mark.django_db
-def test_upcoming_areas_say_what_they_will_show(rep_client):
-    response = rep_client.get("/forecast/")
-    assert response.status_code == 200
-    assert "committed from consumption revenue" in response.content.decode()
-    assert 'href="/accounts/"' in response.content.decode()
-
-
-@pytest.mark.django_db
 def test_healthz_reports_database_ok(client):
     response = client.get("/healthz")
     assert response.json() == {"status": "ok"}

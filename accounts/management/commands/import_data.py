@@ -80,8 +80,7 @@ class Command(BaseCommand):
         if report:
             self._write_report(report, result)
         summary = f"Imported {kind} from {file}: {result.summary()}."
-        if kind != "usage" and not options.get("no_resolve"):
-            self._queue_resolution()
+        self._after_import(kind, resolve=not options.get("no_resolve"))
         if errors:
             self.stdout.write(self.style.WARNING(summary))
             raise CommandError(
@@ -89,14 +88,15 @@ class Command(BaseCommand):
             )
         self.stdout.write(self.style.SUCCESS(summary))
 
-    def _queue_resolution(self) -> None:
-        """New or changed companies, domains, workspaces or users: resolve what they affect."""
-        from accounts.models import ResolutionRun
-        from accounts.services.resolution import resolution_run_start
+    def _after_import(self, kind: str, *, resolve: bool) -> None:
+        """Resolve what new companies, workspaces or users affect; recalculate commissions when deals,
+        contracts, usage or ownership changed (accounts.tasks.after_import)."""
+        from accounts.tasks import after_import
 
-        run = resolution_run_start(mode=ResolutionRun.Mode.INCREMENTAL, trigger=ResolutionRun.Trigger.IMPORT)
-        run.refresh_from_db()
-        self.stdout.write(f"Account resolution: run {run.pk} {run.get_status_display().lower()}.")
+        run = after_import(kind=kind, resolve=resolve)
+        if run is not None:
+            run.refresh_from_db()
+            self.stdout.write(f"Account resolution: run {run.pk} {run.get_status_display().lower()}.")
 
     def _is_tty(self) -> bool:
         stream = getattr(self.stdout, "_out", self.stdout)

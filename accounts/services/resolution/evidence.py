@@ -13,6 +13,7 @@ agreeing evidence raises the confidence. Then the decision:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from accounts.matching import Band, Decision
 from accounts.models import MatchFields
@@ -29,6 +30,7 @@ REASON_MAX = 500  # MatchFields.match_reason
 LOCKED_STATUSES = (Status.CONFIRMED, Status.REJECTED)
 
 
+@lru_cache(maxsize=250_000)  # company and workspace names are quoted again and again
 def quote(text: str, limit: int = 60) -> str:
     text = " ".join((text or "").split())
     return f"'{text if len(text) <= limit else text[: limit - 1] + '…'}'"

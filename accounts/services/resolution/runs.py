@@ -13,6 +13,15 @@ Changes that can touch anyone — thresholds, email-domain rules, company names 
 deleted company changes name matching for every free-mail user), domains removed or moved — turn
 the incremental run into a full one, which says why. So incremental gives what full would.
 Membership removals leave no trace an incremental run could see; the nightly run is full.
+
+What makes it cheap: the seeds come from indexed lookups (migration 0006: ``updated_at``, and
+partial indexes holding the unsettled and the decided records), not from a scan of a million users;
+the members of the workspaces involved are read once (``Neighbourhood``), and a member outside the
+scope — neither new nor changed — counts as a colleague by its stored outcome (it is what its email
+domain gives it now, or the run would have turned full). On PostgreSQL, outside a transaction, the
+run also uses a second connection: the context loads while the scope is read, the neighbourhood is
+read in two halves at once, the workspaces' rows while the users are resolved, and the users'
+outcomes are written while the workspaces are resolved.
 """
 
 from __future__ import annotations
@@ -21,17 +30,28 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import CompanyDomain, ProductUser, ResolutionRun, Workspace, WorkspaceMembership
+from accounts.domains import registered_domain
+from accounts.models import (
+    DECIDED_Q,
+    UNSETTLED_Q,
+    CompanyDomain,
+    ProductUser,
+    ResolutionRun,
+    Workspace,
+    WorkspaceMembership,
+)
 
 from .context import ResolutionContext, _digest, context_load
-from .engine import LOCKED, Selection, batch_size, id_in, users_resolve, workspaces_resolve
+from .engine import LOCKED, Neighbourhood, Selection, batch_size, id_in, users_resolve, workspaces_resolve
+from .writes import outcomes_write
 from .evidence import Method, Status
 
 logger = logging.getLogger(__name__)
@@ -39,12 +59,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 250_000  # users per chunk task of a full run on a broker
 Progress = Callable[[str, int], None]
 
-_LOCKED_Q = Q(match_status__in=LOCKED) | Q(match_method=Method.MANUAL)
-_STALE_Q = (
-    Q(match_status=Status.UNRESOLVED)
-    | Q(match_status=Status.AUTO, company__isnull=True)
-    | Q(match_status=Status.REVIEW, suggested_company__isnull=True)
-)
+# the partial indexes of migration 0006 hold exactly these rows: keep the predicates identical
+_LOCKED_Q = DECIDED_Q
+_STALE_Q = UNSETTLED_Q
 
 
 def chunk_size_default() -> int:
@@ -135,20 +152,35 @@ def resolution_run_execute(
     """
     run = ResolutionRun.objects.get(pk=run_id)
     clock = time.monotonic()
+    phases = _Phases()
     try:
-        ctx = context_load()
-        counts = dict(run.counts or {})
-        counts["state"] = ctx.state
         mode = run.mode
         since = None
+        scope = None
+        escalated = ""
         if mode == ResolutionRun.Mode.INCREMENTAL:
             last = last_successful_run(before=run)
-            why = _escalation(ctx, last)
-            if why:
+            if last is not None and (last.counts or {}).get("state") and _overlap_possible():
+                # the context (mostly Python) loads in a thread while this one waits for the
+                # database's answer to the scope queries; discarded if the run turns full
+                with ThreadPoolExecutor(1) as pool:
+                    loading = pool.submit(_own_connection(lambda: _context_warm(last.started_at)))
+                    scope = _seed_scope(since=last.started_at)
+                    ctx = loading.result()
+            else:
+                ctx = context_load()
+            escalated = _escalation(ctx, last)
+            if escalated:
                 mode = ResolutionRun.Mode.FULL
-                counts["escalated"] = why
             else:
                 since = last.started_at
+        else:
+            ctx = context_load()
+        counts = dict(run.counts or {})
+        counts["state"] = ctx.state
+        if escalated:
+            counts["escalated"] = escalated
+        phases.lap("context")
         if mode == ResolutionRun.Mode.FULL:
             chunk_size = counts.get("chunk_size") or chunk_size_default()
             if not _eager():
@@ -156,20 +188,47 @@ def resolution_run_execute(
                 if len(ranges) > 1:
                     return _chunks_dispatch(run, ctx, counts, ranges, queue=queue)
             if jobs > 1:
-                users = _users_in_processes(ctx, jobs)
+                users = _in_processes(ctx, jobs, "users")
                 counts["jobs"] = jobs
             else:
                 users = users_resolve(ctx=ctx, selection=Selection(), progress=progress)
+            phases.lap("users")
             if progress:
                 progress("workspaces", 0)
-            workspaces = workspaces_resolve(ctx=ctx, selection=Selection())
+            if jobs > 1:
+                workspaces = _in_processes(ctx, jobs, "workspaces")
+            else:
+                workspaces = workspaces_resolve(ctx=ctx, selection=Selection())
+            phases.lap("workspaces")
             counts["scope"] = "all users and workspaces"
         else:
-            user_ids, workspace_ids = incremental_scope(ctx=ctx, since=since)
-            users = users_resolve(ctx=ctx, selection=Selection(ids=tuple(user_ids)), progress=progress)
-            workspaces = workspaces_resolve(ctx=ctx, selection=Selection(ids=tuple(workspace_ids)))
+            with ThreadPoolExecutor(2) as pool:
+                overlap = _overlap_possible()
+                submit = (lambda fn: pool.submit(_own_connection(fn))) if overlap else None
+                user_ids, workspace_ids, neighbourhood = incremental_scope(ctx=ctx, since=since, seeds=scope,
+                                                                           submit=submit)
+                phases.lap("scope")
+                writing = []
+                writer = None
+                neighbourhood.prefetch_workspaces(workspace_ids, submit=submit)
+                if overlap:
+                    # the users' outcomes are written in a thread while the workspaces, which read
+                    # their members' outcomes from the neighbourhood, are resolved here
+                    def writer(rows: list[tuple]) -> int:
+                        writing.append(pool.submit(_own_connection(lambda: outcomes_write(ProductUser, rows))))
+                        return 0
+
+                users = users_resolve(ctx=ctx, selection=Selection(ids=tuple(user_ids)), progress=progress,
+                                      neighbourhood=neighbourhood, writer=writer)
+                phases.lap("users")
+                workspaces = workspaces_resolve(ctx=ctx, selection=Selection(ids=tuple(workspace_ids)),
+                                                neighbourhood=neighbourhood)
+                for future in writing:
+                    users["changed"] += future.result()
+            phases.lap("workspaces")
             counts["scope"] = f"{len(user_ids)} users and {len(workspace_ids)} workspaces changed or affected"
-        counts.update(users=dict(users), workspaces=dict(workspaces), seconds=round(time.monotonic() - clock, 2))
+        counts.update(users=dict(users), workspaces=dict(workspaces), seconds=round(time.monotonic() - clock, 2),
+                      phases=phases.seconds)
         ResolutionRun.objects.filter(pk=run_id, status=ResolutionRun.Status.RUNNING).update(
             mode=mode, counts=counts, status=ResolutionRun.Status.DONE, finished_at=timezone.now()
         )
@@ -180,6 +239,52 @@ def resolution_run_execute(
             resolution_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
     return ResolutionRun.objects.get(pk=run_id)
+
+
+def _context_warm(since) -> ResolutionContext:
+    """The context, with what the run will need first made ready while the other thread waits for
+    the database: the public-suffix list parsed (the first lookup of an unknown email domain builds
+    its trie) and the company names the new and changed users typed decided (a name not seen
+    before loads the name index)."""
+    ctx = context_load()
+    registered_domain("example.com")
+    texts: set[str] = set()
+    for qs in (ProductUser.objects.filter(updated_at__gt=since), ProductUser.objects.filter(_STALE_Q)):
+        texts.update(qs.exclude(company_name="").order_by().values_list("company_name", flat=True))
+    ctx.decide_many(texts)
+    return ctx
+
+
+def _overlap_possible() -> bool:
+    """Whether work may run on a second database connection at the same time: on PostgreSQL, and
+    outside a transaction (another connection could not see the transaction's rows: tests)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _own_connection(fn: Callable):
+    """``fn`` for a worker thread: it uses the thread's own connection and closes it afterwards."""
+
+    def run():
+        try:
+            return fn()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    return run
+
+
+class _Phases:
+    """Seconds per phase of a run, wall clock and this process's CPU (the difference is waiting:
+    for the database, for forked workers, or for the cores when other processes compete)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = {}
+        self._wall, self._cpu = time.monotonic(), time.process_time()
+
+    def lap(self, phase: str) -> None:
+        wall, cpu = time.monotonic(), time.process_time()
+        self.seconds[phase] = [round(wall - self._wall, 2), round(cpu - self._cpu, 2)]
+        self._wall, self._cpu = wall, cpu
 
 
 def _eager() -> bool:
@@ -201,10 +306,16 @@ def _escalation(ctx: ResolutionContext, last: ResolutionRun | None) -> str:
         return "the email-domain rules changed"
     if seen.get("names") != ctx.state["names"]:
         return "company names changed (new, renamed or deleted companies)"
+    if seen.get("domains") == ctx.state["domains"]:
+        return ""  # no domain added, removed or moved
     old = CompanyDomain.objects.filter(Q(created_at__lte=last.started_at) | Q(created_at__isnull=True))
     if _digest(old.order_by("domain").values_list("domain", "company_id")) != seen.get("domains"):
         return "domains were removed or moved to another company"
     return ""
+
+
+def _rows_of(qs, columns: tuple[str, ...]):
+    return qs.order_by().values_list(*columns).iterator(chunk_size=50_000)
 
 
 def _ids(qs) -> set[int]:
@@ -226,36 +337,71 @@ def _batches(ids):
         yield ids[start : start + size]
 
 
-def _closure(*, users: set[int], anchors_changed: set[int], workspaces: set[int]) -> tuple[set[int], set[int]]:
-    """Add what depends on the seed records (see the module docstring)."""
+def _closure(*, users: set[int], anchors_changed: set[int], workspaces: set[int], submit: Callable | None = None
+             ) -> tuple[set[int], set[int], Neighbourhood]:
+    """Add what depends on the seed records (see the module docstring). The members of every
+    workspace involved are read once, into the neighbourhood the run then resolves from."""
     affected = workspaces | _workspaces_of(users | anchors_changed)
+    neighbourhood = Neighbourhood()
+    neighbourhood.load(affected, submit)
+    people = neighbourhood.people
     evidence_users: set[int] = set()
-    for batch in _batches(affected):
-        evidence_users.update(
-            WorkspaceMembership.objects.filter(workspace_id__in=id_in(batch))
-            .exclude(user__match_status__in=LOCKED)
-            .exclude(user__match_method=Method.MANUAL)
-            .exclude(user__match_method=Method.DOMAIN, user__match_status=Status.AUTO)
-            .values_list("user_id", flat=True)
-        )
+    for workspace_id in affected:
+        for user_id, _ in neighbourhood.members[workspace_id]:
+            _, method, status, _ = people[user_id]
+            if status in LOCKED or method == Method.MANUAL or (method == Method.DOMAIN and status == Status.AUTO):
+                continue
+            evidence_users.add(user_id)
     users = users | evidence_users
-    return users, affected | _workspaces_of(evidence_users)
+    # the other workspaces of the evidence users are resolved again too; the neighbourhood then
+    # holds every workspace of every user resolved (the seeds' are all in ``affected``)
+    more = _workspaces_of(evidence_users) - affected
+    neighbourhood.load(more, submit)
+    return users, affected | more, neighbourhood
 
 
-def incremental_scope(*, ctx: ResolutionContext, since) -> tuple[set[int], set[int]]:
-    """The users and workspaces an incremental run re-resolves (the rule in the module docstring)."""
-    users = _ids(ProductUser.objects.exclude(_LOCKED_Q).filter(Q(updated_at__gt=since) | _STALE_Q))
+def _seed_scope(*, since) -> tuple[set[int], set[int], set[int]]:
+    """The records an incremental run starts from, without the context: users changed since or
+    never resolved (or whose company is gone), users a person decided on since (their colleagues'
+    evidence changed), and workspaces changed or never resolved. Indexed lookups (migration 0006),
+    not a scan of the tables."""
+    users: set[int] = set()
+    decided: set[int] = set()
+    for user_id, method, status in _rows_of(ProductUser.objects.filter(updated_at__gt=since),
+                                            ("id", "match_method", "match_status")):
+        if status in LOCKED or method == Method.MANUAL:
+            decided.add(user_id)
+        else:
+            users.add(user_id)
+    users.update(_ids(ProductUser.objects.filter(_STALE_Q).exclude(_LOCKED_Q)))
+    decided.update(_ids(ProductUser.objects.filter(_LOCKED_Q, matched_at__gt=since)))
+    workspaces = _ids(Workspace.objects.filter(updated_at__gt=since))
+    workspaces.update(_ids(Workspace.objects.filter(_STALE_Q).exclude(_LOCKED_Q)))
+    return users, decided, workspaces
+
+
+def _new_domain_users(*, ctx: ResolutionContext, since) -> set[int]:
+    """Users whose email domain was registered to a company since the last run."""
     new_domains = set(CompanyDomain.objects.filter(created_at__gt=since).values_list("domain", flat=True))
+    found: set[int] = set()
     if new_domains:
         candidates = ProductUser.objects.exclude(_LOCKED_Q).exclude(match_method=Method.DOMAIN,
                                                                      match_status=Status.AUTO)
         for user_id, email in candidates.order_by().values_list("id", "email").iterator(chunk_size=50_000):
             host = email.rsplit("@", 1)[-1].strip().lower()
             if ctx.host_info(host)[0] in new_domains:
-                users.add(user_id)
-    decided = _ids(ProductUser.objects.filter(_LOCKED_Q, Q(matched_at__gt=since) | Q(updated_at__gt=since)))
-    workspaces = _ids(Workspace.objects.filter(Q(updated_at__gt=since) | (~_LOCKED_Q & _STALE_Q)))
-    return _closure(users=users, anchors_changed=decided, workspaces=workspaces)
+                found.add(user_id)
+    return found
+
+
+def incremental_scope(*, ctx: ResolutionContext, since, seeds: tuple[set[int], set[int], set[int]] | None = None,
+                      submit: Callable | None = None) -> tuple[set[int], set[int], Neighbourhood]:
+    """The users and workspaces an incremental run re-resolves (the rule in the module docstring),
+    and the neighbourhood they are resolved from. ``seeds``: ``_seed_scope`` already read;
+    ``submit``: run reads on other connections (see ``Neighbourhood.load``)."""
+    users, decided, workspaces = seeds if seeds is not None else _seed_scope(since=since)
+    return _closure(users=users | _new_domain_users(ctx=ctx, since=since), anchors_changed=decided,
+                    workspaces=workspaces, submit=submit)
 
 
 def product_users_resolve(*, user_ids: list[int]) -> dict[str, dict]:
@@ -264,10 +410,11 @@ def product_users_resolve(*, user_ids: list[int]) -> dict[str, dict]:
     the next incremental run sees them as changed anyway."""
     ctx = context_load()
     seeds = set(user_ids)
-    users, workspaces = _closure(users=seeds, anchors_changed=seeds, workspaces=set())
+    users, workspaces, neighbourhood = _closure(users=seeds, anchors_changed=seeds, workspaces=set())
     return {
-        "users": dict(users_resolve(ctx=ctx, selection=Selection(ids=tuple(users)))),
-        "workspaces": dict(workspaces_resolve(ctx=ctx, selection=Selection(ids=tuple(workspaces)))),
+        "users": dict(users_resolve(ctx=ctx, selection=Selection(ids=tuple(users)), neighbourhood=neighbourhood)),
+        "workspaces": dict(workspaces_resolve(ctx=ctx, selection=Selection(ids=tuple(workspaces)),
+                                              neighbourhood=neighbourhood)),
     }
 
 
@@ -276,30 +423,34 @@ def product_users_resolve(*, user_ids: list[int]) -> dict[str, dict]:
 _FORKED_CONTEXT: ResolutionContext | None = None  # what forked children resolve with (copy-on-write)
 
 
-def _resolve_range(bounds: tuple[int, int]) -> Counter:
-    lo, hi = bounds
-    return users_resolve(ctx=_FORKED_CONTEXT, selection=Selection(lo=lo, hi=hi))
+def _resolve_range(task: tuple[str, int, int]) -> Counter:
+    step, lo, hi = task
+    resolve = users_resolve if step == "users" else workspaces_resolve
+    return resolve(ctx=_FORKED_CONTEXT, selection=Selection(lo=lo, hi=hi))
 
 
-def _users_in_processes(ctx: ResolutionContext, jobs: int) -> Counter:
-    """Resolve the users in ``jobs`` id-range chunks in forked processes, each with its own database
-    connection; the name index is built once, before the fork, and shared."""
+def _in_processes(ctx: ResolutionContext, jobs: int, step: str) -> Counter:
+    """Resolve every user (``step`` "users") or every workspace ("workspaces") in ``jobs`` id-range
+    chunks in forked processes, each with its own database connection; the name index is loaded
+    once, before the fork, and shared."""
     global _FORKED_CONTEXT
     import multiprocessing
 
     from django.db import connections
 
-    total = ProductUser.objects.count()
-    ranges = _user_ranges(max(1, -(-total // jobs)))
+    model = ProductUser if step == "users" else Workspace
+    total = model.objects.count()
+    ranges = _id_ranges(model, max(1, -(-total // jobs)))
     if len(ranges) < 2:
-        return users_resolve(ctx=ctx, selection=Selection())
+        resolve = users_resolve if step == "users" else workspaces_resolve
+        return resolve(ctx=ctx, selection=Selection())
     if ctx.company_names:
-        ctx.index  # noqa: B018 - built here, shared by the children
+        ctx.index  # noqa: B018 - loaded here, shared by the children
     _FORKED_CONTEXT = ctx
     connections.close_all()  # a child must never use (or close) the parent's connection
     try:
         with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
-            results = pool.map(_resolve_range, ranges)
+            results = pool.map(_resolve_range, [(step, lo, hi) for lo, hi in ranges])
     finally:
         _FORKED_CONTEXT = None
     return sum(results, Counter())
@@ -310,7 +461,12 @@ def _users_in_processes(ctx: ResolutionContext, jobs: int) -> Counter:
 
 def _user_ranges(chunk_size: int) -> list[tuple[int, int]]:
     """Id ranges of about ``chunk_size`` users each, covering every user id."""
-    ids = ProductUser.objects.order_by("id").values_list("id", flat=True)
+    return _id_ranges(ProductUser, chunk_size)
+
+
+def _id_ranges(model, chunk_size: int) -> list[tuple[int, int]]:
+    """Id ranges of about ``chunk_size`` rows of ``model`` each, covering every id."""
+    ids = model.objects.order_by("id").values_list("id", flat=True)
     total = ids.count()
     if total <= chunk_size:
         return [(0, 2**62)]

@@ -14,9 +14,14 @@ from .evidence import Method, Status
 
 TEMP_TABLE = "resolution_outcome"
 SQLITE_BATCH = 5_000
-# After this many rows the table's statistics are refreshed at once: a first run turns a million
-# NULL company ids into values, and plans made on the old statistics would be disastrous.
+# After this many rows, and a tenth of the table, the table's statistics are refreshed at once: a
+# first run turns a million NULL company ids into values, and plans made on the old statistics would
+# be disastrous. An incremental run's few thousand rows leave them as good as they were.
 ANALYZE_AFTER = 20_000
+ANALYZE_SHARE = 0.1
+# Fewer rows than this share of the table are applied through the primary key: PostgreSQL would
+# otherwise hash-join the whole table (a seq scan of a million rows to update twenty thousand).
+BY_KEY_SHARE = 0.05
 COLUMNS = ("company_id", "suggested_company_id", "match_method", "match_confidence", "match_status", "match_reason")
 
 
@@ -34,9 +39,15 @@ def outcomes_write(model, rows: list[tuple]) -> int:
         f"AND {table}.match_status NOT IN (%s, %s) AND {table}.match_method <> %s"
     )
     params = [now, Status.CONFIRMED, Status.REJECTED, Method.MANUAL]
+    size = _estimated_rows(model)
+    by_key = len(rows) < size * BY_KEY_SHARE
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
         if connection.vendor == "postgresql":
+            if by_key:
+                cursor.execute("SET LOCAL enable_hashjoin = off")
+                cursor.execute("SET LOCAL enable_mergejoin = off")
+                cursor.execute("SET LOCAL jit = off")
             cursor.execute(
                 f"CREATE TEMP TABLE {TEMP_TABLE} (id bigint PRIMARY KEY, company_id bigint, "
                 f"suggested_company_id bigint, match_method varchar(16), match_confidence double precision, "
@@ -45,7 +56,8 @@ def outcomes_write(model, rows: list[tuple]) -> int:
             with cursor.cursor.copy(f"COPY {TEMP_TABLE} FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute(f"ANALYZE {TEMP_TABLE}")
+            if not by_key:  # the plan is fixed otherwise
+                cursor.execute(f"ANALYZE {TEMP_TABLE}")
         else:
             cursor.execute(
                 f"CREATE TEMP TABLE {TEMP_TABLE} (id integer PRIMARY KEY, company_id integer, "
@@ -58,7 +70,17 @@ def outcomes_write(model, rows: list[tuple]) -> int:
         cursor.execute(update, params)
         updated = cursor.rowcount
         cursor.execute(f"DROP TABLE {TEMP_TABLE}")
-    if updated >= ANALYZE_AFTER:
+    if updated >= ANALYZE_AFTER and updated >= size * ANALYZE_SHARE:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {table}")
     return updated
+
+
+def _estimated_rows(model) -> int:
+    """PostgreSQL's estimate of the table's rows (0 when unknown, and elsewhere)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        row = cursor.fetchone()
+    return max(0, int(row[0])) if row else 0

@@ -1,1 +1,0 @@
-"""Reads of this area (querysets with annotations)."""

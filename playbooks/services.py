@@ -1,1 +1,0 @@
-"""Writes of this area (create/update/delete, state changes)."""

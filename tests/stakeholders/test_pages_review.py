@@ -1,0 +1,210 @@
+"""The weekly review page through real URLs: whose team, ranking modes, sorting, flags, logging a
+contact from a row (the row comes back fresh), and a query count that does not grow with data."""
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from stakeholders.models import Interaction, Stakeholder
+from tests.factories import CompanyFactory, WorkspaceFactory
+
+from .factories import ActionItemFactory, ReviewSessionFactory, StakeholderFactory, log_contact
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+INDEX = "/review/"
+R = Stakeholder.Role
+
+
+def account(owner, *, potential, mrr=None, name):
+    company = CompanyFactory(owner=owner, potential_arr=Decimal(potential), name=name)
+    if mrr is not None:
+        WorkspaceFactory(company=company, mrr=Decimal(mrr))
+    return company
+
+
+@pytest.fixture
+def accounts(rep, rep2, other_rep):
+    # potential / ARR (MRR × 12) / gap: Alpha 1.2M / 12k / 1.188M; Bravo 500k / 240k / 260k; Charlie 900k / 720k / 180k
+    return {
+        "alpha": account(rep, potential="1200000", mrr="1000", name="Alpha"),
+        "bravo": account(rep2, potential="500000", mrr="20000", name="Bravo"),
+        "charlie": account(rep, potential="900000", mrr="60000", name="Charlie"),
+        "other": account(other_rep, potential="9000000", name="Other team's"),
+    }
+
+
+def row_order(html: str) -> list[str]:
+    return re.findall(r'class="row-title" href="[^"]+">([^<]+)</a>', html)
+
+
+def test_index_url_name_is_the_review_page(manager_client, accounts):
+    assert reverse("stakeholders:index") == INDEX
+    response = manager_client.get(INDEX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Weekly review" in html and "Enterprise East" in html
+    assert "Other team&#x27;s" not in html
+
+
+@pytest.mark.parametrize(
+    ("ranking", "expected"),
+    [("potential", ["Alpha", "Charlie", "Bravo"]), ("arr", ["Charlie", "Bravo", "Alpha"]),
+     ("gap", ["Alpha", "Bravo", "Charlie"])],
+)
+def test_ranking_modes_choose_and_order_the_accounts(manager_client, accounts, ranking, expected):
+    html = manager_client.get(f"{INDEX}?ranking={ranking}").content.decode()
+    assert row_order(html) == expected
+
+
+def test_top_n_limits_by_the_ranking_and_sorting_only_reorders(manager_client, accounts):
+    html = manager_client.get(f"{INDEX}?ranking=arr&top=10").content.decode()
+    assert len(row_order(html)) == 3
+    html = manager_client.get(f"{INDEX}?ranking=potential&sort=name").content.decode()
+    assert row_order(html) == ["Alpha", "Bravo", "Charlie"]
+    html = manager_client.get(f"{INDEX}?ranking=potential&sort=-arr").content.decode()
+    assert row_order(html) == ["Charlie", "Bravo", "Alpha"]
+    assert 'aria-sort="descending"' in html
+
+
+def test_htmx_sort_answers_with_the_results_block_only(manager_client, accounts):
+    response = manager_client.get(f"{INDEX}?sort=name", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="review-results")
+    html = response.content.decode()
+    assert "<html" not in html and 'id="review-results"' in html
+    assert 'hx-swap-oob="true"' in html  # the filter form's hidden sort follows
+
+
+def test_rows_show_key_stakeholders_with_role_days_and_flags(manager_client, rep, accounts):
+    alpha = accounts["alpha"]
+    buyer = StakeholderFactory(company=alpha, name="Bea Buyer", role=R.ECONOMIC_BUYER, key_rank=1)
+    StakeholderFactory(company=alpha, name="Cid Champion", role=R.CHAMPION, key_rank=2)
+    log_contact(buyer, by=rep, days_ago=3)
+    html = manager_client.get(INDEX).content.decode()
+    row = html[html.index(f'id="review-row-{alpha.pk}"'):html.index(f'id="review-row-{accounts["charlie"].pk}"')]
+    assert "Bea Buyer" in row and "Economic buyer" in row and "3d" in row and "fresh-fresh" in row
+    assert "Cid Champion" in row and "never" in row
+    assert "+3 unknown" in row  # two of five known
+    assert "Fewer than 5 known" in row and "Single-threaded" in row
+    assert "No buyer or sponsor" not in row
+    # Team summary on top: accounts with each flag.
+    summary = html[html.index('aria-label="Team summary"'):html.index('class="results-bar"')]
+    assert re.search(r"Fewer than 5 known</div>\s*<div class=\"stat-value\">3<", summary)
+    assert "no earlier review" in summary
+
+
+def test_flag_filter_shows_only_flagged_accounts(manager_client, rep, accounts):
+    for index in range(5):
+        person = StakeholderFactory(company=accounts["alpha"], role=R.EXECUTIVE_SPONSOR if index == 0 else R.CHAMPION)
+        log_contact(person, by=rep, days_ago=2)
+    html = manager_client.get(f"{INDEX}?flag=few_stakeholders").content.decode()
+    assert row_order(html) == ["Charlie", "Bravo"]
+    assert "flagged <strong>Fewer than 5 known</strong>" in html
+
+
+def test_change_since_last_week_comes_from_the_previous_session(manager_client, team, accounts):
+    last_monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday() + 7)
+    ReviewSessionFactory(team=team, week_start=last_monday, snapshot={
+        "summary": {"flag_counts": {"few_stakeholders": 1, "no_buyer_or_sponsor": 3, "single_threaded": 0,
+                                    "all_stale": 3, "overdue_next_steps": 0}}})
+    html = manager_client.get(INDEX).content.decode()
+    assert "▲ 2 since last review" in html  # few stakeholders: 3 now, 1 then
+    assert "same as last review" in html
+
+
+def test_rep_sees_the_team_review_read_only(rep_client, accounts):
+    html = rep_client.get(INDEX).content.decode()
+    assert row_order(html) == ["Alpha", "Charlie", "Bravo"]
+    assert "Read-only" in html
+    assert "Start this week" not in html and reverse("stakeholders:session_start") not in html
+
+
+def test_manager_sees_the_start_button_and_then_continue(manager_client, team, accounts):
+    html = manager_client.get(INDEX).content.decode()
+    assert "Start this week's review" in html
+    session = ReviewSessionFactory(team=team)
+    html = manager_client.get(INDEX).content.decode()
+    assert "Continue this week's review" in html
+    assert reverse("stakeholders:session_detail", args=[session.pk]) in html
+
+
+def test_rep_cannot_open_another_teams_review(client, other_rep, team, accounts):
+    client.force_login(other_rep)
+    html = client.get(f"{INDEX}?team={team.pk}").content.decode()
+    assert "not yours to see" in html and "Alpha" not in html
+
+
+def test_admin_picks_any_team(admin_client, team, accounts, other_rep):
+    other_team = other_rep.profile.team
+    html = admin_client.get(f"{INDEX}?team={other_team.pk}").content.decode()
+    assert row_order(html) == ["Other team's"] or row_order(html) == ["Other team&#x27;s"]
+    assert f'value="{team.pk}"' in html  # the team picker lists the others
+
+
+def test_user_without_a_team_gets_an_explanation(client, accounts):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="nobody", role="Rep"))
+    html = client.get(INDEX).content.decode()
+    assert "You are not on a team yet" in html
+
+
+def test_open_action_items_of_earlier_reviews_show_on_the_row(manager_client, team, accounts):
+    last_monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday() + 7)
+    session = ReviewSessionFactory(team=team, week_start=last_monday)
+    ActionItemFactory(session=session, company=accounts["bravo"], description="Find the CFO")
+    html = manager_client.get(INDEX).content.decode()
+    row = html[html.index(f'id="review-row-{accounts["bravo"].pk}"'):]
+    assert "1 open action item" in row and "Find the CFO" in row
+
+
+def test_rep_logs_from_the_review_and_gets_the_fresh_row(rep_client, rep, accounts):
+    charlie = accounts["charlie"]
+    person = StakeholderFactory(company=charlie, name="Stale Stan", role=R.CHAMPION, key_rank=1)
+    log_contact(person, by=rep, days_ago=45)
+    dialog = rep_client.get(
+        reverse("stakeholders:interaction_create", args=[charlie.pk]) + f"?origin=review&rank=2&stakeholder={person.pk}",
+        **HTMX).content.decode()
+    assert 'name="origin" value="review"' in dialog and 'name="rank" value="2"' in dialog
+    assert re.search(rf'value="{person.pk}"[^>]*checked', dialog)  # the clicked person is preselected
+    response = rep_client.post(reverse("stakeholders:interaction_create", args=[charlie.pk]), {
+        "origin": "review", "rank": "2", "stakeholders": [person.pk], "channel": "video",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+    }, **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == f"#review-row-{charlie.pk}"
+    assert "stakeholders:saved" in json.loads(response["HX-Trigger"])
+    html = response.content.decode()
+    assert html.count('id="review-row-') == 1 and "just-logged" in html
+    assert '<span class="rank">2</span>' in html
+    assert "Stale Stan" in html and "fresh-fresh" in html and ">today<" in html and "fresh-stale" not in html
+    assert Interaction.objects.filter(company=charlie, logged_by=rep).count() == 2
+
+
+def _count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_review_page_queries_do_not_grow_with_accounts_or_stakeholders(manager_client, rep, rep2):
+    account(rep, potential="100000", name="First")
+    manager_client.get(INDEX)  # the first request of a session also stores the user's time zone
+    small = _count_queries(manager_client, INDEX)
+    for index in range(12):
+        company = account(rep if index % 2 else rep2, potential=str(200000 + index), mrr="100", name=f"Big {index}")
+        people = [StakeholderFactory(company=company, key_rank=rank if rank <= 5 else None) for rank in range(1, 8)]
+        log_contact(people[:3], by=rep, days_ago=index, next_step="Call back",
+                    next_step_due=timezone.localdate() - timedelta(days=1))
+        ActionItemFactory(session=ReviewSessionFactory(team=rep.profile.team, week_start=timezone.localdate()
+                                                       - timedelta(days=7 * (index + 1) + timezone.localdate().weekday())),
+                          company=company)
+    big = _count_queries(manager_client, INDEX)
+    assert big == small, f"{small} queries with one account, {big} with thirteen"
+    assert big <= 16
