@@ -48,3 +48,6 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# API clients get a JSON 404 (as from the API views themselves); people get the styled page.
+handler404 = "revops.api.not_found"

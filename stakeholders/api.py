@@ -394,6 +394,7 @@ class ReviewSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         teams = visible_team_ids(self.request.user)
         return qs if teams is None else qs.filter(team_id__in=teams)
 
+    @extend_schema(responses={200: ReviewSessionSerializer, 201: ReviewSessionSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

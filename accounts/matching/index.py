@@ -570,7 +570,7 @@ class CompanyNameIndex:
             if found:
                 seen.update(found)
         variants = {}
-        for word in sorted(seen):  # in a fixed order: it decides the order scores are summed in
+        for word in seen:
             similarity = _typo_similarity(token, word, known_word=False)
             if similarity:
                 variants[word] = similarity

@@ -354,6 +354,7 @@ LOGGING = {
 REVOPS_DEMO_EXTENSIONS: list[str] = [
     "stakeholders.services.demo",
     "forecasting.services.demo",
+    "forecasting.services.forecast_demo",  # the consumption forecast over the demo usage and contracts
     "forecasting.compensation.demo",  # after "forecasting.services.demo": it credits that module's deals
     "playbooks.services.demo",  # last: its signals read the stakeholder and forecasting demo data
 ]

@@ -21,3 +21,8 @@ WHITENOISE_AUTOREFRESH = True
 # API rate limits off for the suite (tests that check them set API_THROTTLE_RATES themselves);
 # login throttling stays on, as in production.
 API_THROTTLE_RATES = {"anon": None, "user": None, "api_token": None}
+# A private name-ranking cache per test run, so tests neither reuse a developer's (or a benchmark's)
+# cached rankings nor push them out of the shared cache directory.
+import tempfile  # noqa: E402
+
+RESOLUTION_CACHE_DIR = tempfile.mkdtemp(prefix="revops-test-resolution-cache-")

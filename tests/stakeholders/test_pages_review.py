@@ -208,3 +208,24 @@ def test_review_page_queries_do_not_grow_with_accounts_or_stakeholders(manager_c
     big = _count_queries(manager_client, INDEX)
     assert big == small, f"{small} queries with one account, {big} with thirteen"
     assert big <= 16
+
+
+def test_plays_column_lists_open_plays_of_each_account_and_not_closed_ones(manager_client, accounts, rep):
+    from playbooks.models import Play
+    from tests.playbooks.factories import PlaybookFactory, PlayFactory
+
+    consolidation = PlaybookFactory(name="Consolidation push")
+    coverage = PlaybookFactory(name="Coverage gap")
+    open_play = PlayFactory(playbook=consolidation, company=accounts["alpha"], assignee=rep)
+    PlayFactory(playbook=coverage, company=accounts["alpha"], status=Play.Status.DONE,
+                closed_at=timezone.now())
+    html = manager_client.get(INDEX).content.decode()
+    alpha = html[html.index(f'id="review-row-{accounts["alpha"].pk}"'):]
+    alpha = alpha[: alpha.index("</tbody>")]
+    assert f'href="/playbooks/plays/{open_play.pk}/"' in alpha and "Consolidation push" in alpha
+    assert "Coverage gap" not in alpha  # closed plays are not in the column
+    bravo = html[html.index(f'id="review-row-{accounts["bravo"].pk}"'):]
+    assert "Consolidation push" not in bravo[: bravo.index("</tbody>")]
+    # The refreshed row (after logging a contact) has the column too.
+    row = manager_client.get(f"/review/rows/{accounts['alpha'].pk}/", HTTP_HX_REQUEST="true")
+    assert row.status_code == 200 and "Consolidation push" in row.content.decode()

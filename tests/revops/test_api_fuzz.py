@@ -1,0 +1,276 @@
+"""Schemathesis over every operation of /api/schema/, as a RevOps admin and as a rep (API tokens).
+
+Each operation is one test; every generated request (valid and deliberately invalid data) must get
+no 5xx and a response that conforms to the schema (status code, content type, body, headers), and
+invalid data must be refused with a 4xx. The database holds a small book of business (companies,
+stakeholders, contracts, a playbook with a play, a compensation plan …) and generated ids and
+foreign keys are pointed at those rows half of the time, so requests reach the services rather
+than stopping at "not found".
+
+Opt-in for now (REVOPS_FUZZ=1 `make test`): the last full run found no 5xx, but invalid filter and
+pagination values that are ignored instead of refused are still open (issue 8), and the run takes
+~10 minutes until they are fixed. FUZZ_EXAMPLES (default 8) sets the examples per operation and role;
+FUZZ_SEED a seed (default: derandomized, so runs are reproducible).
+"""
+import os
+
+import pytest
+
+if os.environ.get("REVOPS_FUZZ", "").lower() not in {"1", "true", "yes"}:
+    pytest.skip("API fuzzing is opt-in until its open findings are fixed: set REVOPS_FUZZ=1",
+                allow_module_level=True)
+from datetime import date, timedelta
+from decimal import Decimal
+
+import schemathesis
+from django.contrib.auth import get_user_model
+from django.core.wsgi import get_wsgi_application
+from django.utils import timezone
+from hypothesis import HealthCheck, seed, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from accounts.models import Company, ProductUser, Team, UsageRecord, Workspace
+from forecasting.models import (
+    Assignment,
+    CompPlan,
+    Contract,
+    ForecastRun,
+    Opportunity,
+    PlanComponent,
+    Statement,
+)
+from playbooks.models import Play, Playbook, PlaybookRun
+from revops import roles
+from stakeholders.models import ActionItem, Interaction, ReviewSession, Stakeholder
+from tests.factories import (
+    CompanyFactory,
+    ProductUserFactory,
+    ProfileFactory,
+    TeamFactory,
+    UsageRecordFactory,
+    UserFactory,
+    WorkspaceFactory,
+    WorkspaceMembershipFactory,
+)
+from tests.forecasting.comp_builders import assign, hybrid_plan
+from tests.forecasting.factories import ContractFactory, OpportunityFactory, book_usage
+from tests.playbooks.factories import PlaybookFactory, PlaybookStepFactory, PlayFactory
+from tests.stakeholders.factories import ActionItemFactory, ReviewSessionFactory, StakeholderFactory, log_contact
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+SEED = os.environ.get("FUZZ_SEED")
+
+# Loaded while collecting (Django is configured by then): the schema view is public and reads no rows.
+# (A lazy `schemathesis.pytest.from_fixture` schema would fit the test database better, but its
+# subtest runner does not work with pytest 9.)
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+pytestmark = pytest.mark.django_db
+
+
+# Path prefix → the model its {id} names (longest prefix wins).
+PATH_MODELS = {
+    "/api/v1/companies/": Company,
+    "/api/v1/consolidation/": Company,
+    "/api/v1/forecast/companies/": Company,
+    "/api/v1/weekly-review/accounts/": Company,
+    "/api/v1/workspaces/": Workspace,
+    "/api/v1/review/workspaces/": Workspace,
+    "/api/v1/users/": ProductUser,
+    "/api/v1/review/users/": ProductUser,
+    "/api/v1/usage/": UsageRecord,
+    "/api/v1/contracts/": Contract,
+    "/api/v1/opportunities/": Opportunity,
+    "/api/v1/compensation/opportunities/": Opportunity,
+    "/api/v1/compensation/plans/": CompPlan,
+    "/api/v1/compensation/assignments/": Assignment,
+    "/api/v1/compensation/statements/": Statement,
+    "/api/v1/forecast/runs/": ForecastRun,
+    "/api/v1/stakeholders/": Stakeholder,
+    "/api/v1/interactions/": Interaction,
+    "/api/v1/review-sessions/": ReviewSession,
+    "/api/v1/action-items/": ActionItem,
+    "/api/v1/playbooks/": Playbook,
+    "/api/v1/playbook-runs/": PlaybookRun,
+    "/api/v1/plays/": Play,
+}
+# Body fields that hold the id of a row.
+FIELD_MODELS = {
+    "company": Company, "parent": Company, "session": ReviewSession, "team": Team, "owner_team": Team,
+    "supporting_teams": Team, "stakeholder": Stakeholder, "stakeholders": Stakeholder, "reports_to": Stakeholder,
+    "product_user": ProductUser, "workspace": Workspace, "playbook": Playbook, "plan": CompPlan,
+    "component": PlanComponent, "renewal_of": Contract, "opportunity": Opportunity, "run": PlaybookRun,
+    "owner": "user", "assignee": "user", "rep": "user", "created_by": "user",
+}
+
+
+def _ids(model) -> list[int]:
+    if model == "user":
+        model = get_user_model()
+    return list(model.objects.order_by("pk").values_list("pk", flat=True)[:20])
+
+
+def _point(value, model):
+    """Half of the non-negative whole numbers become the id of an existing row (same for each value)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value % 2:
+        return value
+    ids = _ids(model)
+    return ids[(value // 2) % len(ids)] if ids else value
+
+
+def _point_body(body):
+    if isinstance(body, list):
+        return [_point_body(item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    out = {}
+    for key, value in body.items():
+        model = FIELD_MODELS.get(key)
+        if model is not None and isinstance(value, list):
+            out[key] = [_point(item, model) for item in value]
+        elif model is not None:
+            out[key] = _point(value, model)
+        else:
+            out[key] = _point_body(value)
+    return out
+
+
+def _point_case(case) -> None:
+    path = case.operation.path
+    if case.path_parameters:
+        prefix = max((p for p in PATH_MODELS if path.startswith(p)), key=len, default=None)
+        if prefix is not None:
+            for name, value in case.path_parameters.items():
+                case.path_parameters[name] = _point(value, PATH_MODELS[prefix])
+    if isinstance(case.body, (dict, list)):
+        case.body = _point_body(case.body)
+
+
+@pytest.fixture
+def book(admin_user, rep, rep2, other_rep, team):
+    """A small book of business touching every area the API serves."""
+    today = timezone.localdate()
+    parent = CompanyFactory(name="Acme Group", owner=rep, potential_arr=Decimal("900000"))
+    acme = CompanyFactory(name="Acme", owner=rep, parent=parent, potential_arr=Decimal("500000"))
+    globex = CompanyFactory(name="Globex", owner=rep2)
+    initech = CompanyFactory(name="Initech", owner=other_rep)
+    workspace = WorkspaceFactory(company=acme)
+    person = ProductUserFactory(company=acme)
+    WorkspaceMembershipFactory(user=person, workspace=workspace)
+    UsageRecordFactory(workspace=workspace)
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for company in (acme, globex, initech):
+        book_usage(company, last_month, "120.00")
+
+    buyer = StakeholderFactory(company=acme, role="economic_buyer", key_rank=1)
+    champion = StakeholderFactory(company=acme, reports_to=buyer)
+    StakeholderFactory(company=initech)
+    log_contact([buyer, champion], by=rep, next_step="Send the proposal", next_step_due=today + timedelta(days=3))
+    session = ReviewSessionFactory(team=team, started_by=team.manager)
+    ActionItemFactory(session=session, company=acme, assignee=rep, created_by=team.manager)
+
+    commit = ContractFactory(company=acme, owner=rep, kind=Contract.Kind.COMMIT, start_date=today - timedelta(days=90),
+                             end_date=today + timedelta(days=275))
+    ContractFactory(company=globex, owner=rep2, start_date=today - timedelta(days=30), end_date=today + timedelta(days=335))
+    ContractFactory(company=initech, owner=other_rep, renewal_of=None, status=Contract.Status.DRAFT)
+    OpportunityFactory(company=acme, owner=rep, close_date=today + timedelta(days=20))
+    OpportunityFactory(company=initech, owner=other_rep, close_date=today + timedelta(days=40))
+    assert commit.pk
+
+    playbook = PlaybookFactory(name="Multi-workspace expansion", owner_team=team)
+    PlaybookStepFactory(playbook=playbook, title="Call the champion")
+    PlayFactory(playbook=playbook, company=acme, assignee=rep)
+    PlayFactory(playbook=playbook, company=initech, assignee=other_rep)
+    PlaybookRun.objects.create(playbook=playbook, trigger=PlaybookRun.Trigger.MANUAL,
+                               status=PlaybookRun.Status.SUCCEEDED)
+
+    plan = hybrid_plan()
+    assign(rep, plan, period=f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+    ForecastRun.objects.create(status=ForecastRun.Status.SUCCEEDED, as_of=today.replace(day=1), horizon_months=12)
+    return {"acme": acme}
+
+
+def _token(user) -> str:
+    return Token.objects.create(user=user).key
+
+
+def refusals_name_the_field(ctx, response, case):
+    """A 400 names what was wrong: a field of the request, `non_field_errors` or a `detail`.
+
+    Stands in for schemathesis's positive_data_acceptance, which wants every schema-valid request
+    accepted: business rules (an end before a start, a duplicate external id, an unknown company
+    in a filter) cannot all be written into an OpenAPI schema, and refusing them is correct.
+    """
+    if response.status_code != 400 or case.method.upper() == "DELETE":  # a refused delete names the object
+        return None
+    body = response.json()
+    assert isinstance(body, dict) and body, f"400 without a JSON object naming the problem: {response.text[:300]}"
+    named = {"non_field_errors", "detail", *(case.query or {}), *(case.path_parameters or {})}
+    if isinstance(case.body, dict):
+        named |= set(case.body)
+    if isinstance(case.body, list) or case.operation.body:  # fields of the request body, sent or missing
+        named |= _body_properties(case)
+    fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}  # ApplicationError's extra
+    unknown = (set(body) - named - {"fields"}) | (set(fields) - named - {"__all__"})
+    assert not unknown, f"400 names {sorted(unknown)}, which the request does not have: {response.text[:300]}"
+    return None
+
+
+def _body_properties(case) -> set[str]:
+    raw = case.operation.schema.raw_schema
+    operation = raw["paths"][case.operation.path][case.operation.method.lower()]
+    names = set()
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        names |= _properties(raw, media.get("schema", {}))
+    return names
+
+
+def _properties(raw, node, depth=0) -> set[str]:
+    """Property names of a request body schema, nested objects and arrays included (services name them)."""
+    if depth > 4 or not isinstance(node, dict):
+        return set()
+    if "$ref" in node:
+        node = raw["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    names = set(node.get("properties", {}))
+    for child in [*node.get("properties", {}).values(), node.get("items"), *node.get("allOf", [])]:
+        names |= _properties(raw, child, depth + 1)
+    return names
+
+
+def _run(case, user) -> None:
+    _point_case(case)
+    case.call_and_validate(headers={"Authorization": f"Token {_token_for(user)}"},
+                           excluded_checks=[positive_data_acceptance], additional_checks=[refusals_name_the_field])
+
+
+def _token_for(user) -> str:
+    token = Token.objects.filter(user=user).first()  # the token endpoints rotate and revoke it
+    return token.key if token else _token(user)
+
+
+HYPOTHESIS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=SEED is None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def _seeded(test):
+    return seed(int(SEED))(test) if SEED else test
+
+
+@schema.parametrize()
+@HYPOTHESIS
+@_seeded
+def test_api_as_revops_admin(case, book, admin_user):
+    _run(case, admin_user)
+
+
+@schema.parametrize()
+@HYPOTHESIS
+@_seeded
+def test_api_as_rep(case, book, rep):
+    _run(case, rep)
+
