@@ -1,5 +1,6 @@
 """FilterSets shared by the API and the pages."""
 import django_filters
+from django import forms
 from django.db.models import Exists, F, OuterRef, Q
 
 from accounts.models import Company, CompanyDomain, ProductUser, UsageRecord, Workspace
@@ -20,16 +21,58 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*(qs.query.order_by or qs.model._meta.ordering), "pk")
 
 
+class StrictBooleanSelect(forms.NullBooleanSelect):
+    """Passes the raw value on, so the field can refuse what is not a yes or a no."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    widget = StrictBooleanSelect
+    default_error_messages = {"invalid": "Use true or false."}
+    EMPTY = (None, "", "unknown")
+
+    def to_python(self, value):
+        if value in self.EMPTY:
+            return None
+        if value in (True, "True", "true"):
+            return True
+        if value in (False, "False", "false"):
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """A yes/no filter (true or false) that refuses other values (the API answers 400 naming the parameter)
+    instead of ignoring them, as django-filter's own does; empty and "unknown" (the select's "any") still
+    mean unset."""
+
+    field_class = StrictBooleanField
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number, such as the id of a row (django-filter's NumberFilter takes 0.5 too), within what
+    the database can compare (a larger one would be a 500, not a 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -(2**63) + 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class CompanyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     tier = django_filters.ChoiceFilter(choices=Company.Tier.choices)
     country = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(lookup_expr="iexact")
-    owner = django_filters.NumberFilter(field_name="owner_id")
-    parent = django_filters.NumberFilter(field_name="parent_id")
-    is_root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="Top-level only")
-    has_workspaces = django_filters.BooleanFilter(method="filter_has_workspaces", label="Has workspaces")
-    small_deal = django_filters.BooleanFilter(method="filter_small_deal", label="Small deal at a big company")
+    owner = IntegerFilter(field_name="owner_id")
+    parent = IntegerFilter(field_name="parent_id")
+    is_root = BooleanFilter(field_name="parent", lookup_expr="isnull", label="Top-level only")
+    has_workspaces = BooleanFilter(method="filter_has_workspaces", label="Has workspaces")
+    small_deal = BooleanFilter(method="filter_small_deal", label="Small deal at a big company")
     external_id = django_filters.CharFilter()
     sort = StableOrderingFilter(
         fields=(
@@ -71,12 +114,12 @@ class CompanyFilter(django_filters.FilterSet):
 
 class WorkspaceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
-    company = django_filters.NumberFilter(field_name="company_id")
+    company = IntegerFilter(field_name="company_id")
     company_external_id = django_filters.CharFilter(field_name="company__external_id")
-    unmatched = django_filters.BooleanFilter(field_name="company", lookup_expr="isnull")
+    unmatched = BooleanFilter(field_name="company", lookup_expr="isnull")
     plan = django_filters.CharFilter(lookup_expr="iexact")
     status = django_filters.ChoiceFilter(choices=Workspace.Status.choices)
-    min_seats = django_filters.NumberFilter(field_name="seats", lookup_expr="gte")
+    min_seats = IntegerFilter(field_name="seats", lookup_expr="gte")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
@@ -90,9 +133,9 @@ class WorkspaceFilter(django_filters.FilterSet):
 
 class ProductUserFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
-    company = django_filters.NumberFilter(field_name="company_id")
+    company = IntegerFilter(field_name="company_id")
     company_external_id = django_filters.CharFilter(field_name="company__external_id")
-    workspace = django_filters.NumberFilter(field_name="workspaces__id")
+    workspace = IntegerFilter(field_name="workspaces__id")
     email_domain = django_filters.CharFilter(method="filter_domain")
     active_since = django_filters.IsoDateTimeFilter(field_name="last_active_at", lookup_expr="gte")
 
@@ -113,8 +156,8 @@ class ProductUserFilter(django_filters.FilterSet):
 
 
 class UsageRecordFilter(django_filters.FilterSet):
-    workspace = django_filters.NumberFilter(field_name="workspace_id")
-    company = django_filters.NumberFilter(field_name="company_id")
+    workspace = IntegerFilter(field_name="workspace_id")
+    company = IntegerFilter(field_name="company_id")
     workspace_external_id = django_filters.CharFilter(field_name="workspace__external_id")
     company_external_id = django_filters.CharFilter(field_name="company__external_id")
     metric = django_filters.CharFilter()

@@ -3,7 +3,7 @@
 import logging
 
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import ImportJob, ResolutionRun
@@ -15,7 +15,10 @@ logger = logging.getLogger(__name__)
 def import_job_run_task(self, job_id: int) -> None:
     from accounts.services.imports import import_job_execute, import_job_release
 
-    claimed = ImportJob.objects.filter(id=job_id, status=ImportJob.Status.QUEUED).update(
+    claimable = [ImportJob.Status.QUEUED]
+    if _redelivered(self):  # its worker died holding it: redo the job it left running (imports are upserts)
+        claimable.append(ImportJob.Status.RUNNING)
+    claimed = ImportJob.objects.filter(id=job_id, status__in=claimable).update(
         status=ImportJob.Status.RUNNING, started_at=timezone.now(), processed_rows=0
     )
     if claimed != 1:
@@ -24,6 +27,7 @@ def import_job_run_task(self, job_id: int) -> None:
         import_job_execute(job_id=job_id)
     except OperationalError:
         # The database hiccuped: queue the job again so the automatic retry can claim it.
+        drop_broken_connection()
         try:
             import_job_release(job_id=job_id)
         except OperationalError:
@@ -39,6 +43,13 @@ def import_job_run_task(self, job_id: int) -> None:
     kind, status = ImportJob.objects.values_list("kind", "status").get(id=job_id)
     if status in {ImportJob.Status.DONE, ImportJob.Status.DONE_WITH_ERRORS}:
         after_import(kind=kind, queue=_queue_of(self))
+
+
+def drop_broken_connection() -> None:
+    """Close this thread's database connection if it is dead (the server ended it), so the next
+    query opens a new one; Django only notices between requests, a worker would keep failing on it."""
+    if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
+        connection.close()
 
 
 # What an import of each kind changes downstream: new or changed companies, domains, workspaces or
@@ -62,6 +73,12 @@ def after_import(*, kind: str, queue: str | None = None, resolve: bool = True):
     return run
 
 
+def _redelivered(task) -> bool:
+    """Whether the broker delivers this message again after its worker died holding it (acks_late)."""
+    info = getattr(task.request, "delivery_info", None) or {}
+    return bool(info.get("redelivered"))
+
+
 def _queue_of(task) -> str | None:
     """The queue this task came from, so the steps it queues go to the same workers."""
     info = getattr(task.request, "delivery_info", None) or {}
@@ -73,7 +90,7 @@ def resolution_run_task(self, run_id: int) -> None:
     """Run a queued resolution run (full runs on a broker fan out into chunk tasks)."""
     from accounts.services.resolution import resolution_run_claim, resolution_run_execute
 
-    if not resolution_run_claim(run_id=run_id):
+    if not resolution_run_claim(run_id=run_id, redelivered=_redelivered(self)):
         return  # another worker got there first, or it already ran
     resolution_run_execute(run_id=run_id, queue=_queue_of(self))
 

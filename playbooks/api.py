@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -28,6 +27,7 @@ from playbooks.selectors import plays_visible_to
 from playbooks.services import playbook_run_request, play_set_status
 from playbooks.services.definitions import playbook_create, playbook_update
 from playbooks.signals import registry_for_builder, signal_evaluate, signal_text, signal_validate
+from revops.api import FilterBackend
 from revops.permissions import IsAuthenticatedReadAdminWrite
 from revops.roles import is_revops_admin
 
@@ -124,7 +124,7 @@ class PlaybookViewSet(viewsets.ModelViewSet):
 
     serializer_class = PlaybookSerializer
     permission_classes = [IsAuthenticatedReadAdminWrite]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = PlaybookFilter
 
     def get_queryset(self):
@@ -163,7 +163,7 @@ class PlaybookRunViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = PlaybookRunSerializer
     permission_classes = [IsAuthenticatedReadAdminWrite]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = PlaybookRunFilter
     queryset = PlaybookRun.objects.select_related("playbook").order_by("-created_at", "-id")
 
@@ -173,7 +173,7 @@ class PlayViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = PlaySerializer
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = PlayFilter
 
     def get_queryset(self):

@@ -2,6 +2,7 @@
 import django_filters
 from django.db.models import Q
 
+from accounts.filters import BooleanFilter, IntegerFilter
 from playbooks.models import Play, Playbook, PlaybookRun
 
 
@@ -18,10 +19,10 @@ class PlaybookRefFilter(django_filters.CharFilter):
 class PlayFilter(django_filters.FilterSet):
     playbook = PlaybookRefFilter(field_name="playbook", help_text="Playbook id or slug.")
     status = django_filters.MultipleChoiceFilter(choices=Play.Status.choices)
-    open = django_filters.BooleanFilter(method="filter_open", label="Open or in progress")
+    open = BooleanFilter(method="filter_open", label="Open or in progress")
     assignee = django_filters.CharFilter(method="filter_assignee", help_text="User id, or 'none' for unassigned.")
-    company = django_filters.NumberFilter(field_name="company_id")
-    run = django_filters.NumberFilter(field_name="run_id")
+    company = IntegerFilter(field_name="company_id")
+    run = IntegerFilter(field_name="run_id")
     surfaced_after = django_filters.DateTimeFilter(field_name="surfaced_at", lookup_expr="gte")
 
     class Meta:
@@ -53,7 +54,7 @@ class PlaybookRunFilter(django_filters.FilterSet):
 
 
 class PlaybookFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
     goal_type = django_filters.ChoiceFilter(choices=Playbook.GoalType.choices)
     schedule = django_filters.ChoiceFilter(choices=Playbook.Schedule.choices)
 

@@ -1,7 +1,11 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
-from rest_framework import exceptions
+from django_filters import BaseCSVFilter, CharFilter, MultipleChoiceFilter
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, serializers
+from rest_framework.utils import html
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from revops.errors import ApplicationError
@@ -22,6 +26,83 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+# --- strict input: refuse what DRF and django-filter would quietly ignore or coerce ----------------
+
+class FilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that also refuses (400 naming the parameter) a filter sent empty, unless it
+    takes text, and a single-valued filter sent more than once: django-filter would silently read the
+    first as "no filter" and the second as its last value. Invalid values are the FilterSet's errors,
+    refused as before."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        errors = {}
+        params = request.query_params
+        for name, declared in filterset.filters.items():
+            values = params.getlist(name)
+            multiple = isinstance(declared, (BaseCSVFilter, MultipleChoiceFilter))  # sort, role=a&role=b
+            if len(values) > 1 and not multiple:
+                errors[name] = ["Give this parameter once."]
+            elif "" in values and not isinstance(declared, CharFilter):
+                errors[name] = ["Empty: give a value or leave the parameter out."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        if not filterset.is_valid() and self.raise_exception:
+            raise exceptions.ValidationError(filterset.errors)
+        return filterset.qs
+
+
+class StrictCharField(serializers.CharField):
+    """Text that must be sent as a JSON string (DRF's CharField turns 0 or true into "0" / "True")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """A decimal sent as a string ("1200.00"), as the schema documents it; a JSON number is refused
+    (a float such as 0.1 is not exact)."""
+
+    default_error_messages = {"not_a_string": "Send the number as a string, e.g. \"1200.00\"."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """ModelSerializer whose generated text and decimal fields are the strict ones above."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.DecimalField: StrictDecimalField,
+    }
+
+
+class EmptyFormValuesRefused:
+    """Serializer mixin: in form or query data DRF takes an optional field sent empty ("as_of=") for an
+    absent one; refuse it (400 naming the field) unless the field may be blank or null."""
+
+    def to_internal_value(self, data):
+        if html.is_html_input(data):
+            errors = {
+                name: ["Empty: give a value or leave the field out."]
+                for name, field in self.fields.items()
+                if not field.read_only and data.get(name) == ""
+                and not getattr(field, "allow_blank", False) and not field.allow_null
+            }
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 # --- OpenAPI: the error answers every operation can give ------------------------------------------

@@ -18,7 +18,6 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -27,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Company, ProductUser, Team
+from revops.api import FilterBackend, StrictModelSerializer
 from revops.roles import is_manager, is_revops_admin
 from revops.timezones import days_since, local_today, user_zone
 from stakeholders.filters import InteractionFilter, StakeholderFilter
@@ -86,7 +86,7 @@ def visible_team_ids(user) -> set[int] | None:
 
 # --- stakeholders -----------------------------------------------------------------------------------
 
-class StakeholderSerializer(serializers.ModelSerializer):
+class StakeholderSerializer(StrictModelSerializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
     reports_to = serializers.PrimaryKeyRelatedField(queryset=Stakeholder.objects.all(), allow_null=True,
                                                     required=False)
@@ -126,7 +126,7 @@ class StakeholderSerializer(serializers.ModelSerializer):
 class StakeholderViewSet(viewsets.ModelViewSet):
     serializer_class = StakeholderSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = StakeholderFilter
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
@@ -169,7 +169,7 @@ class ParticipantSerializer(serializers.Serializer):
     name = serializers.CharField(source="stakeholder_name")
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(StrictModelSerializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
     stakeholders = serializers.ListField(child=serializers.IntegerField(), write_only=True, allow_empty=False)
     participants = ParticipantSerializer(many=True, read_only=True)
@@ -201,7 +201,7 @@ class NextStepSerializer(serializers.Serializer):
 class InteractionViewSet(viewsets.ModelViewSet):
     serializer_class = InteractionSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = InteractionFilter
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
@@ -331,7 +331,7 @@ class WeeklyReviewAccountApi(APIView):
 
 # --- review sessions and action items ---------------------------------------------------------------
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(StrictModelSerializer):
     session = serializers.PrimaryKeyRelatedField(queryset=ReviewSession.objects.all())
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True,
@@ -348,7 +348,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         return user_display(obj.assignee)
 
 
-class ReviewSessionSerializer(serializers.ModelSerializer):
+class ReviewSessionSerializer(StrictModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
     ranking = serializers.ChoiceField(choices=ReviewSession.Ranking.choices, default="potential")
     top_n = serializers.IntegerField(min_value=1, max_value=MAX_TOP_N, default=DEFAULT_TOP_N)
@@ -385,7 +385,7 @@ class ReviewSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_fields = ["team", "status"]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
 
     def get_queryset(self) -> QuerySet[ReviewSession]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user to scope by
@@ -411,7 +411,9 @@ class ReviewSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         notes = request.data.get("notes")
         if notes is None:
             raise serializers.ValidationError({"notes": ["Only the session's notes can be changed here."]})
-        review_session_update(session=session, by=request.user, notes=str(notes))
+        if not isinstance(notes, str):
+            raise serializers.ValidationError({"notes": ["Send the notes as text."]})
+        review_session_update(session=session, by=request.user, notes=notes)
         return Response(self.get_serializer(session).data)
 
     def update(self, request, *args, **kwargs):
@@ -470,7 +472,7 @@ class ActionItemViewSet(viewsets.ModelViewSet):
     serializer_class = ActionItemSerializer
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_fields = ["session", "company", "assignee", "status"]
 
     def get_queryset(self) -> QuerySet[ActionItem]:

@@ -5,6 +5,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.filters import BooleanFilter, IntegerFilter
 from stakeholders.models import Interaction, Stakeholder
 
 
@@ -14,11 +15,11 @@ def _start_of(day) -> datetime:
 
 
 class StakeholderFilter(django_filters.FilterSet):
-    company = django_filters.NumberFilter(field_name="company_id")
-    owner = django_filters.NumberFilter(field_name="company__owner_id", label="Account owner")
+    company = IntegerFilter(field_name="company_id")
+    owner = IntegerFilter(field_name="company__owner_id", label="Account owner")
     role = django_filters.MultipleChoiceFilter(choices=Stakeholder.Role.choices)
-    is_active = django_filters.BooleanFilter()
-    key = django_filters.BooleanFilter(field_name="key_rank", lookup_expr="isnull", exclude=True,
+    is_active = BooleanFilter()
+    key = BooleanFilter(field_name="key_rank", lookup_expr="isnull", exclude=True,
                                        label="Key stakeholders only")
     stale_since = django_filters.DateFilter(
         method="filter_stale_since", label="Not contacted since (never contacted included)"
@@ -41,16 +42,16 @@ class StakeholderFilter(django_filters.FilterSet):
 
 
 class InteractionFilter(django_filters.FilterSet):
-    company = django_filters.NumberFilter(field_name="company_id")
-    owner = django_filters.NumberFilter(field_name="company__owner_id", label="Account owner")
-    logged_by = django_filters.NumberFilter(field_name="logged_by_id")
-    stakeholder = django_filters.NumberFilter(method="filter_stakeholder")
+    company = IntegerFilter(field_name="company_id")
+    owner = IntegerFilter(field_name="company__owner_id", label="Account owner")
+    logged_by = IntegerFilter(field_name="logged_by_id")
+    stakeholder = IntegerFilter(method="filter_stakeholder")
     role = django_filters.MultipleChoiceFilter(method="filter_role", choices=Stakeholder.Role.choices,
                                                label="A participant has this role")
     channel = django_filters.MultipleChoiceFilter(choices=Interaction.Channel.choices)
     since = django_filters.DateFilter(method="filter_since", label="On or after")
     until = django_filters.DateFilter(method="filter_until", label="Before")
-    next_step_open = django_filters.BooleanFilter(method="filter_next_step_open", label="Open next step")
+    next_step_open = BooleanFilter(method="filter_next_step_open", label="Open next step")
     external_id = django_filters.CharFilter()
 
     class Meta:

@@ -87,10 +87,21 @@ class CandidateSerializer(serializers.Serializer):
     workspaces = CandidateWorkspaceSerializer(many=True)
 
 
+YES_NO = {"true", "false"}  # what the form's checkbox reads as a yes or a no (any case)
+
+
 def _filters(request) -> ConsolidationFilters:
     form = ConsolidationFilterForm(request.query_params)
-    if not form.is_valid():
-        raise ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
+    errors = {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+    params = request.query_params
+    # The page's form reads a checkbox (any value is "on") and an empty field as "any": the API refuses both.
+    if "more_than_typical" in params and params["more_than_typical"].lower() not in YES_NO:
+        errors["more_than_typical"] = ["Use true or false."]
+    for name in ("owner", "min_workspaces", "tier", "sort"):
+        if params.get(name) == "":
+            errors[name] = ["Empty: give a value or leave the parameter out."]
+    if errors:
+        raise ValidationError(errors)
     return ConsolidationFilters.from_form(form)
 
 

@@ -12,11 +12,11 @@
 - POST …/bulk/                 {"action": "confirm"|"reject", "ids": [..]} → decided and skipped ids.
 
 Any authenticated user reads; RevOps admins and managers decide (403 otherwise). A bad request
-is a 400 naming the field: `company` (unknown), `match_status` (record not in review),
-`suggested_company` (nothing left to confirm), `ids`, `action`.
+is a 400 naming the field: `company` (unknown), `ids`, `action`; or a `detail` when the record is no
+longer in review or has nothing left to confirm.
 """
 
-from django_filters.rest_framework import DjangoFilterBackend
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework import mixins, serializers, status, viewsets
@@ -26,7 +26,9 @@ from rest_framework.response import Response
 
 from accounts.models import Company, ProductUser, Workspace
 from accounts.services import review as services
+from revops.api import FilterBackend
 
+RECORD_STATE = ("match_status", "suggested_company")  # errors about the record, not the request
 VALIDATION_ERROR = OpenApiResponse(description="Invalid input; the body names each offending field.")
 FORBIDDEN = OpenApiResponse(description="Only RevOps admins and managers decide matches.")
 
@@ -165,7 +167,7 @@ def _decision_schema(serializer, summary: str, request=None):
 class _ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [CanDecideMatches]
     # The queue's order (value at stake) is the point of it: no client-side ordering.
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     kind: str = ""
 
     def get_queryset(self):
@@ -180,14 +182,26 @@ class _ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def _answer(self, pk) -> Response:
         return Response(self.get_serializer(services.review_record_get(kind=self.kind, pk=pk)).data)
 
+    @staticmethod
+    def _decide(decision, **kwargs) -> None:
+        """A record no longer in review, or with nothing left to confirm, is the record's state, not a field
+        of the request: `detail` says so."""
+        try:
+            decision(**kwargs)
+        except DjangoValidationError as error:
+            state = [m for key in RECORD_STATE for m in getattr(error, "message_dict", {}).get(key, [])]
+            if not state:
+                raise
+            raise serializers.ValidationError({"detail": " ".join(state)}) from None
+
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        services.match_confirm(record=self._record(pk), by=request.user)
+        self._decide(services.match_confirm, record=self._record(pk), by=request.user)
         return self._answer(pk)
 
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        services.match_reject(record=self._record(pk), by=request.user)
+        self._decide(services.match_reject, record=self._record(pk), by=request.user)
         return self._answer(pk)
 
     @action(detail=True, methods=["post"])
@@ -195,7 +209,7 @@ class _ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         record = self._record(pk)
         payload = ReassignSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.match_reassign(record=record, company=payload.validated_data["company"], by=request.user)
+        self._decide(services.match_reassign, record=record, company=payload.validated_data["company"], by=request.user)
         return self._answer(pk)
 
     @action(detail=False, methods=["post"])

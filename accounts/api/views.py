@@ -7,7 +7,6 @@ otherwise 400 saying what to move first, so a delete never silently orphans prod
 """
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.filters import OrderingFilter
@@ -36,6 +35,7 @@ from accounts.services.companies import (
     workspace_delete,
     workspace_update,
 )
+from revops.api import FilterBackend
 from revops.permissions import IsAuthenticatedReadAdminWrite
 
 VALIDATION_ERROR = OpenApiResponse(description="Invalid input; the body names each offending field.")
@@ -78,7 +78,7 @@ class AccountsViewSet(viewsets.ModelViewSet):
     """Reads through get_queryset; create/update/destroy hand validated data to a service."""
 
     permission_classes = [IsAuthenticatedReadAdminWrite]
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def _validated(self, instance=None, partial: bool = False) -> dict:
@@ -124,7 +124,7 @@ class CompanyViewSet(AccountsViewSet):
     serializer_class = CompanySerializer
     filterset_class = CompanyFilter
     # CompanyFilter's `sort` parameter orders the list (the same one the pages use).
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
 
     def get_queryset(self):
         return companies_for_api()

@@ -11,6 +11,7 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -162,6 +163,18 @@ def _meta(rollup, view) -> dict:
             "run_as_of": rollup.run_as_of, "stale": rollup.stale}
 
 
+def _wanted_id(request, scope: str) -> int | None:
+    """The `id` parameter: one whole number, and only with scope team or rep (refused, not ignored)."""
+    values = request.query_params.getlist("id")
+    if not values:
+        return None
+    if scope == ForecastSnapshot.Scope.TOTAL:
+        raise ValidationError({"id": "Only with scope team or rep."})
+    if len(values) > 1 or not (values[0].isascii() and values[0].isdigit()):
+        raise ValidationError({"id": "Must be one whole number."})
+    return int(values[0])
+
+
 class ForecastTotalsApi(APIView):
     """Forecast figures for one horizon: the total (with months), every team or rep, or one of them."""
 
@@ -174,6 +187,7 @@ class ForecastTotalsApi(APIView):
         scope = request.query_params.get("scope") or ForecastSnapshot.Scope.TOTAL
         if scope not in ForecastSnapshot.Scope.values:
             raise ValidationError({"scope": f"Choose one of: {', '.join(ForecastSnapshot.Scope.values)}."})
+        wanted_id = _wanted_id(request, scope)
         rollup, view = _rollup_view(request)
         body = {**_meta(rollup, view), "scope": scope}
         if scope == ForecastSnapshot.Scope.TOTAL:
@@ -181,12 +195,7 @@ class ForecastTotalsApi(APIView):
             body["months"] = [{"month": month, **_figures(figures)} for month, figures in view.months]
             return Response(body)
         lines = view.by_team if scope == ForecastSnapshot.Scope.TEAM else view.by_rep
-        wanted = request.query_params.get("id")
-        if wanted is not None:
-            try:
-                wanted_id = int(wanted)
-            except ValueError:
-                raise ValidationError({"id": "Must be a number."}) from None
+        if wanted_id is not None:
             match = next((line for line in lines if line.id == wanted_id), None)
             if match is None:
                 body.update(id=wanted_id, figures=_figures(Figures()))  # no figures in this horizon
@@ -237,6 +246,10 @@ class CompanyForecastApi(APIView):
 
 class ForecastRunListApi(APIView):
     """Recent forecast runs; admins start one with POST (it runs on the worker)."""
+
+    # JSON only: in a multipart form an empty `as_of` arrives as an empty file part, which Django drops,
+    # so the run would start from the default month instead of the request being refused.
+    parser_classes = [JSONParser]
 
     @extend_schema(operation_id="v1_forecast_runs_list", responses={200: ForecastRunListSerializer})
     def get(self, request):

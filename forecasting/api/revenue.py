@@ -11,7 +11,6 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.urls import path
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -25,6 +24,7 @@ from forecasting.selectors.retention import BASES, DIMENSIONS, Retention, retent
 from forecasting.services.burndown import commit_burndown
 from forecasting.services.contracts import contract_create, contract_delete, contract_update
 from forecasting.services.opportunities import opportunity_create, opportunity_delete, opportunity_update
+from revops.api import EmptyFormValuesRefused, FilterBackend, StrictModelSerializer
 from revops.permissions import IsAuthenticatedReadAdminWrite
 
 User = get_user_model()
@@ -35,7 +35,7 @@ def _person(user) -> str | None:
     return (user.get_full_name() or user.get_username()) if user else None
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(StrictModelSerializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
     company_name = serializers.CharField(source="company.name", read_only=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True,
@@ -54,7 +54,7 @@ class ContractSerializer(serializers.ModelSerializer):
         return _person(obj.owner)
 
 
-class OpportunitySerializer(serializers.ModelSerializer):
+class OpportunitySerializer(StrictModelSerializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
     company_name = serializers.CharField(source="company.name", read_only=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True,
@@ -83,7 +83,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
 class _ServiceViewSet(viewsets.ModelViewSet):
     """Reads through get_queryset; writes hand the serializer's validated data to a service."""
 
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def _validated(self, instance=None, partial: bool = False) -> dict:
@@ -203,7 +203,7 @@ class OpportunityViewSet(_ServiceViewSet):
         opportunity_delete(opportunity=instance, by=self.request.user)
 
 
-class RetentionQuery(serializers.Serializer):
+class RetentionQuery(EmptyFormValuesRefused, serializers.Serializer):
     basis = serializers.ChoiceField(choices=list(BASES), default="total")
     months = serializers.IntegerField(min_value=1, max_value=36, default=12)
     as_of = serializers.RegexField(r"^\d{4}-\d{2}$", required=False,

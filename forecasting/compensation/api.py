@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,6 +31,7 @@ from forecasting.models import (
     StatementComponent,
     StatementLine,
 )
+from revops.api import FilterBackend
 from revops.permissions import IsAuthenticatedReadAdminWrite
 from revops.roles import is_revops_admin
 
@@ -132,6 +134,7 @@ class AssignmentViewSet(viewsets.ModelViewSet):
     serializer_class = AssignmentSerializer
     permission_classes = [IsAuthenticatedReadAdminWrite]
     filterset_fields = ("period", "plan", "rep")
+    filter_backends = [FilterBackend, OrderingFilter, SearchFilter]
 
     def get_queryset(self):
         return selectors.assignments_visible_to(self.request.user).order_by("-period_start", "rep_id")
@@ -206,6 +209,7 @@ class PeriodSerializer(serializers.Serializer):
 class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticatedReadAdminWrite]
     filterset_fields = ("period", "rep", "status")
+    filter_backends = [FilterBackend, OrderingFilter, SearchFilter]
     ordering_fields = ("period_start", "payable")
 
     def get_queryset(self):

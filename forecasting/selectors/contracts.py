@@ -4,19 +4,19 @@ from datetime import date
 import django_filters
 from django.db.models import Q, QuerySet
 
-from accounts.filters import StableOrderingFilter
+from accounts.filters import BooleanFilter, IntegerFilter, StableOrderingFilter
 from forecasting.models import Contract, Opportunity
 from forecasting.services.opportunities import CLOSED_STAGES
 
 
 class ContractFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
-    company = django_filters.NumberFilter(field_name="company_id")
+    company = IntegerFilter(field_name="company_id")
     company_external_id = django_filters.CharFilter(field_name="company__external_id")
     kind = django_filters.ChoiceFilter(choices=Contract.Kind.choices)
     status = django_filters.ChoiceFilter(choices=Contract.Status.choices)
     billing = django_filters.ChoiceFilter(choices=Contract.Billing.choices)
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IntegerFilter(field_name="owner_id")
     active_on = django_filters.DateFilter(method="filter_active_on", label="In force on (YYYY-MM-DD)")
     ends_after = django_filters.DateFilter(field_name="end_date", lookup_expr="gte")
     ends_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte")
@@ -42,14 +42,14 @@ class ContractFilter(django_filters.FilterSet):
 
 class OpportunityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
-    company = django_filters.NumberFilter(field_name="company_id")
+    company = IntegerFilter(field_name="company_id")
     company_external_id = django_filters.CharFilter(field_name="company__external_id")
     stage = django_filters.ChoiceFilter(choices=Opportunity.Stage.choices)
     type = django_filters.ChoiceFilter(choices=Opportunity.Type.choices)
     forecast_category = django_filters.ChoiceFilter(choices=Opportunity.Category.choices)
     use_case_category = django_filters.ChoiceFilter(choices=Opportunity.UseCase.choices)
-    owner = django_filters.NumberFilter(field_name="owner_id")
-    is_open = django_filters.BooleanFilter(method="filter_open", label="Open only")
+    owner = IntegerFilter(field_name="owner_id")
+    is_open = BooleanFilter(method="filter_open", label="Open only")
     close_after = django_filters.DateFilter(field_name="close_date", lookup_expr="gte")
     close_before = django_filters.DateFilter(field_name="close_date", lookup_expr="lte")
     external_id = django_filters.CharFilter()

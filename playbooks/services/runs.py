@@ -58,15 +58,21 @@ class _QueryCounter:
         return execute(sql, params, many, context)
 
 
-def playbook_run_execute(*, run_id: int, now: datetime | None = None) -> PlaybookRun | None:
+def playbook_run_execute(*, run_id: int, now: datetime | None = None, redelivered: bool = False
+                         ) -> PlaybookRun | None:
     """Claim a queued run and carry it out. Returns None when another worker already has it.
 
     Transient database errors mark the run failed with the error and propagate, so the Celery task
     retries (the retry may claim a run that failed that way); any other error marks it failed for good.
+    ``redelivered``: the broker handed the task out again because its worker died (acks_late); the
+    run that worker left running is claimed again and redone — plays it already committed count as
+    this run's, and their checklists are not copied twice.
     """
     claimable = Q(status=PlaybookRun.Status.QUEUED) | Q(
         status=PlaybookRun.Status.FAILED, error__startswith=TRANSIENT_PREFIX
     )
+    if redelivered:
+        claimable |= Q(status=PlaybookRun.Status.RUNNING)
     started = now or timezone.now()
     claimed = PlaybookRun.objects.filter(claimable, pk=run_id).update(
         status=PlaybookRun.Status.RUNNING, started_at=started, error=""
@@ -80,6 +86,7 @@ def playbook_run_execute(*, run_id: int, now: datetime | None = None) -> Playboo
         with connection.execute_wrapper(counter):
             _execute(run, now=started)
     except TRANSIENT_ERRORS as exc:
+        _drop_broken_connection()  # the server may have ended it: record the failure on a new one
         _fail(run, f"{TRANSIENT_PREFIX}{exc}")
         raise
     except Exception as exc:  # recorded on the run; the page and the API show it
@@ -95,6 +102,12 @@ def playbook_run_execute(*, run_id: int, now: datetime | None = None) -> Playboo
         "skipped_cooldown", "unassigned",
     ])
     return run
+
+
+def _drop_broken_connection() -> None:
+    """Close this thread's connection if the server ended it, so the next query opens a new one."""
+    if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
+        connection.close()
 
 
 def _fail(run: PlaybookRun, message: str) -> None:
@@ -147,7 +160,8 @@ def _execute(run: PlaybookRun, *, now: datetime) -> None:
 
 
 def _copy_steps(*, run: PlaybookRun, today) -> None:
-    """Each new play of the run gets the playbook's steps, due N days after surfacing: one INSERT … SELECT per step."""
+    """Each new play of the run gets the playbook's steps, due N days after surfacing: one INSERT … SELECT per step.
+    A play that has the step already (its run was redone after a worker died) keeps it."""
     play_table = connection.ops.quote_name(Play._meta.db_table)
     step_table = connection.ops.quote_name(PlayStep._meta.db_table)
     for step in run.playbook.steps.all():
@@ -155,8 +169,9 @@ def _copy_steps(*, run: PlaybookRun, today) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {step_table} (play_id, step_id, position, title, role, due_date) "
-                f"SELECT id, %s, %s, %s, %s, %s FROM {play_table} WHERE run_id = %s",
-                [step.pk, step.position, step.title, step.role, due, run.pk],
+                f"SELECT p.id, %s, %s, %s, %s, %s FROM {play_table} p WHERE p.run_id = %s AND NOT EXISTS "
+                f"(SELECT 1 FROM {step_table} s WHERE s.play_id = p.id AND s.position = %s)",
+                [step.pk, step.position, step.title, step.role, due, run.pk, step.position],
             )
 
 

@@ -84,6 +84,33 @@ def test_invalid_filter_value_is_a_400_naming_the_parameter(rep_client):
     assert "tier" in response.json()
 
 
+@pytest.mark.parametrize("query, param", [
+    ("small_deal=null&small_deal=null", "small_deal"),
+    ("is_root=yes please", "is_root"),
+    ("has_workspaces=", "has_workspaces"),
+    ("owner=abc", "owner"),
+    ("page_size=abc", "page_size"),
+    ("page_size=0", "page_size"),
+    ("page_size=3&page_size=4", "page_size"),
+])
+def test_unusable_filter_or_page_size_is_refused_not_ignored(rep_client, query, param):
+    CompanyFactory()
+    response = rep_client.get(f"{URL}?{query}")
+    assert response.status_code == 400 and list(response.json()) == [param], response.json()
+
+
+def test_yes_no_filter_keeps_its_meaning(rep_client, acme):
+    CompanyFactory(parent=acme)
+    assert rep_client.get(URL, {"is_root": "true"}).json()["count"] == 1
+    assert rep_client.get(URL, {"is_root": "false"}).json()["count"] == 1
+    assert rep_client.get(URL, {"is_root": "unknown"}).json()["count"] == 2
+
+
+def test_page_size_above_the_maximum_is_capped(rep_client):
+    CompanyFactory()
+    assert rep_client.get(URL, {"page_size": 100000}).status_code == 200
+
+
 def test_list_paginates(rep_client):
     CompanyFactory.create_batch(7)
 

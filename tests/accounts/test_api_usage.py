@@ -66,6 +66,8 @@ def test_list_filters(rep_client, acme, workspace):
     assert keys({"period_to": "2025-12-31"}) == [("2025-12-01", "api_calls")]
     assert keys({"ordering": "period"})[0] == ("2025-12-01", "api_calls")
     assert rep_client.get(URL, {"period_from": "someday"}).status_code == 400
+    empty = rep_client.get(URL, {"period_to": ""})  # empty is not "no filter": refused, naming it
+    assert empty.status_code == 400 and list(empty.json()) == ["period_to"]
 
 
 def test_detail(rep_client, workspace):

@@ -195,3 +195,11 @@ def test_list_query_count_does_not_grow_with_rows(rep_client, django_assert_max_
 
     assert len(response.json()["results"]) == rows
     assert all(len(row["workspaces"]) == 3 for row in response.json()["results"])
+
+
+@pytest.mark.parametrize("query, param", [("workspace=0.5", "workspace"), ("company=", "company"),
+                                          ("active_since=soon", "active_since")])
+def test_invalid_filter_value_is_400_naming_the_parameter(rep_client, query, param):
+    ProductUserFactory()
+    response = rep_client.get(f"{URL}?{query}")
+    assert response.status_code == 400 and list(response.json()) == [param], response.json()

@@ -193,3 +193,18 @@ def test_list_query_count_does_not_grow_with_rows(rep_client, django_assert_max_
 
     assert len(response.json()["results"]) == rows
     assert all(row["company_name"] and row["member_count"] == 1 for row in response.json()["results"])
+
+
+@pytest.mark.parametrize("query, param", [("unmatched=null&unmatched=null", "unmatched"), ("unmatched=nah", "unmatched"),
+                                          ("created_after=", "created_after")])
+def test_invalid_filter_value_is_400_naming_the_parameter(rep_client, query, param):
+    WorkspaceFactory()
+    response = rep_client.get(f"{URL}?{query}")
+    assert response.status_code == 400 and list(response.json()) == [param], response.json()
+
+
+def test_unmatched_filter_takes_true_and_false(rep_client, acme):
+    WorkspaceFactory(company=acme)
+    WorkspaceFactory(company=None)
+    assert rep_client.get(URL, {"unmatched": "true"}).json()["count"] == 1
+    assert rep_client.get(URL, {"unmatched": "false"}).json()["count"] == 1

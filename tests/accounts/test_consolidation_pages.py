@@ -171,6 +171,13 @@ def test_api_rejects_bad_filters_and_anonymous_users(client, acme):
     assert set(response.json()) == {"min_workspaces", "sort"}
 
 
+def test_api_refuses_a_yes_no_that_is_neither_and_empty_values(rep_client, acme):
+    response = rep_client.get(f"{API}?more_than_typical=0&owner=&min_workspaces=")
+    assert response.status_code == 400
+    assert set(response.json()) == {"more_than_typical", "owner", "min_workspaces"}
+    assert rep_client.get(API, {"more_than_typical": "false"}).status_code == 200
+
+
 def test_api_is_read_only(admin_client, acme):
     assert admin_client.post(API, {}, content_type="application/json").status_code == 405
 

@@ -145,11 +145,13 @@ def test_reassign_with_conflicting_references_is_400(admin_user):
     assert response.status_code == 400 and "company_external_id" in response.json()
 
 
-def test_deciding_a_record_not_in_review_is_400_naming_match_status(admin_user):
+def test_deciding_a_record_not_in_review_is_400_with_a_detail(admin_user):
     workspace = in_review()
     Workspace.objects.filter(pk=workspace.pk).update(match_status="auto", company=workspace.suggested_company)
     response = api(admin_user).post(f"{WS}{workspace.pk}/reject/")
-    assert response.status_code == 400 and "not in review" in response.json()["match_status"][0]
+    # the record's state is not a field of the request: `detail` names the problem
+    assert response.status_code == 400 and list(response.json()) == ["detail"]
+    assert "not in review" in response.json()["detail"]
     workspace.refresh_from_db()
     assert workspace.match_status == "auto" and workspace.company_id is not None
 

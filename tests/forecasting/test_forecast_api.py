@@ -92,3 +92,25 @@ def test_no_run_yet(db, rep_client):
 
     company = CompanyFactory()
     assert rep_client.get(f"/api/v1/forecast/companies/{company.pk}/").json()["note"] == "No forecast has run yet."
+
+
+@pytest.mark.parametrize("query", ["id=null&id=null", "scope=rep&id=1&id=2", "scope=rep&id=1.5", "id=3"])
+def test_an_id_that_is_not_one_whole_number_or_comes_without_scope_is_400_naming_id(example, rep_client, query):
+    response = rep_client.get(f"/api/v1/forecast/?{query}")
+    assert response.status_code == 400 and list(response.json()) == ["id"], response.json()
+
+
+@pytest.mark.parametrize("as_of", ["", "2026-13-01", "next month", 20260401])
+def test_starting_a_run_with_a_bad_as_of_is_400_and_starts_nothing(example, admin_client, as_of):
+    before = ForecastRun.objects.count()
+    response = admin_client.post("/api/v1/forecast/runs/", {"horizon_months": 6, "as_of": as_of},
+                                 content_type="application/json")
+    assert response.status_code == 400 and list(response.json()) == ["as_of"], response.json()
+    assert ForecastRun.objects.count() == before
+
+
+def test_starting_a_run_takes_json_only(example, admin_client):
+    before = ForecastRun.objects.count()
+    form = admin_client.post("/api/v1/forecast/runs/", {"horizon_months": "6", "as_of": ""})  # multipart
+    assert form.status_code == 415
+    assert ForecastRun.objects.count() == before

@@ -174,3 +174,40 @@ def test_retention_endpoint(rep_client):
     assert body["breakdowns"]["segment"][0]["label"] == "Mid-market"
     bad = rep_client.get("/api/v1/retention/?basis=bookings&as_of=2025-13")
     assert bad.status_code == 400 and set(bad.json()) == {"basis", "as_of"}
+
+
+@pytest.mark.parametrize("query, param", [
+    ("is_open=maybe", "is_open"),
+    ("is_open=null&is_open=null", "is_open"),
+    ("close_after=", "close_after"),
+    ("close_before=2026-13-01", "close_before"),
+    ("owner=abc", "owner"),
+    ("owner=1&owner=2", "owner"),
+    ("page_size=abc", "page_size"),
+    ("page_size=0", "page_size"),
+])
+def test_invalid_opportunity_filter_is_400_naming_it_not_ignored(rep_client, query, param):
+    OpportunityFactory()
+    response = rep_client.get(f"/api/v1/opportunities/?{query}")
+    assert response.status_code == 400 and list(response.json()) == [param], response.json()
+
+
+def test_contract_filter_refuses_an_empty_date_but_not_an_empty_search(admin_client):
+    ContractFactory(external_id="K1")
+    assert admin_client.get("/api/v1/contracts/?active_on=").json() == {
+        "active_on": ["Empty: give a value or leave the parameter out."]}
+    assert [row["external_id"] for row in admin_client.get("/api/v1/contracts/?q=").json()["results"]] == ["K1"]
+
+
+def test_money_sent_as_a_json_number_is_refused_and_nothing_is_written(rep_client, rep):
+    company = CompanyFactory(owner=rep)
+    response = rep_client.post("/api/v1/opportunities/", {
+        "external_id": "O-N", "name": "Float", "company": company.pk, "amount": 0.1, "close_date": "2026-01-31"},
+        content_type="application/json")
+    assert response.status_code == 400 and "string" in response.json()["amount"][0]
+    assert not Opportunity.objects.exists()
+
+
+def test_retention_refuses_an_empty_basis(rep_client):
+    response = rep_client.get("/api/v1/retention/?basis=")
+    assert response.status_code == 400 and list(response.json()) == ["basis"]

@@ -1,6 +1,7 @@
 """API: playbooks, runs and plays with filters; status changes; signal preview; validation errors name the condition."""
 
 import pytest
+from django.utils import timezone
 
 from playbooks.models import Playbook, PlaybookRun
 from tests.factories import CompanyFactory, WorkspaceFactory
@@ -97,3 +98,25 @@ def test_signal_preview_and_metrics(rep_client):
     metrics = {m["key"]: m for m in rep_client.get("/api/v1/playbooks/metrics/").json()}
     assert [o["key"] for o in metrics["industry"]["operators"]] == ["eq", "ne", "in"]
     assert metrics["usage_growth"]["params"][0]["default"] == 3
+
+
+@pytest.mark.parametrize("path, query, param", [
+    ("plays", "surfaced_after=", "surfaced_after"),
+    ("plays", "surfaced_after=tomorrow", "surfaced_after"),
+    ("plays", "open=null&open=null", "open"),
+    ("plays", "run=abc", "run"),
+    ("playbooks", "is_active=maybe", "is_active"),
+    ("playbook-runs", "page_size=-1", "page_size"),
+])
+def test_invalid_filter_value_is_400_naming_the_parameter(rep_client, path, query, param):
+    PlayFactory()
+    response = rep_client.get(f"/api/v1/{path}/?{query}")
+    assert response.status_code == 400 and list(response.json()) == [param], response.json()
+
+
+def test_open_filter_takes_true_and_false(admin_client):
+    PlayFactory(status="open")
+    PlayFactory(status="in_progress")
+    PlayFactory(status="disqualified", disqualify_reason="No budget", closed_at=timezone.now())
+    counts = [admin_client.get(f"/api/v1/plays/?open={v}").json()["count"] for v in ("true", "false", "unknown")]
+    assert counts == [2, 1, 3]

@@ -7,24 +7,27 @@ stakeholders, contracts, a playbook with a play, a compensation plan …) and ge
 foreign keys are pointed at those rows half of the time, so requests reach the services rather
 than stopping at "not found".
 
-Opt-in for now (REVOPS_FUZZ=1 `make test`): the last full run found no 5xx, but invalid filter and
-pagination values that are ignored instead of refused are still open (issue 8), and the run takes
-~10 minutes until they are fixed. FUZZ_EXAMPLES (default 8) sets the examples per operation and role;
-FUZZ_SEED a seed (default: derandomized, so runs are reproducible).
+Opt-in for now (REVOPS_FUZZ=1 `make test`): every operation passes (SQLite and PostgreSQL), but the
+module takes ~5-6 minutes, most of it per-test setup (the book of business is built for each of the
+240 operation tests) rather than examples, so it stays out of the default run until that setup is
+shared. FUZZ_EXAMPLES (default 5) sets the examples per operation and role; FUZZ_SEED a seed
+(default: derandomized, so runs are reproducible).
 """
 import os
 
 import pytest
 
 if os.environ.get("REVOPS_FUZZ", "").lower() not in {"1", "true", "yes"}:
-    pytest.skip("API fuzzing is opt-in until its open findings are fixed: set REVOPS_FUZZ=1",
+    pytest.skip("API fuzzing is opt-in while it takes ~5 minutes: set REVOPS_FUZZ=1",
                 allow_module_level=True)
 from datetime import date, timedelta
 from decimal import Decimal
 
 import schemathesis
 from django.contrib.auth import get_user_model
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, seed, settings
 from rest_framework.authtoken.models import Token
@@ -58,7 +61,7 @@ from tests.forecasting.factories import ContractFactory, OpportunityFactory, boo
 from tests.playbooks.factories import PlaybookFactory, PlaybookStepFactory, PlayFactory
 from tests.stakeholders.factories import ActionItemFactory, ReviewSessionFactory, StakeholderFactory, log_contact
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 SEED = os.environ.get("FUZZ_SEED")
 
 # Loaded while collecting (Django is configured by then): the schema view is public and reads no rows.
@@ -144,6 +147,18 @@ def _point_case(case) -> None:
                 case.path_parameters[name] = _point(value, PATH_MODELS[prefix])
     if isinstance(case.body, (dict, list)):
         case.body = _point_body(case.body)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI app closes "old" database connections around each request, as in production; inside the
+    test's transaction that closes the connection on PostgreSQL. Django's test client switches it off
+    the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -324,3 +324,54 @@ def test_weekly_review_api_query_count_does_not_grow_with_top_n(client, manager,
         assert response.status_code == 200 and len(response.json()["accounts"]) == top_n
         counts[top_n] = len(queries.captured_queries)
     assert counts[5] == counts[25]
+
+
+# --- invalid input is refused, not ignored or coerced ------------------------------------------------
+
+@pytest.mark.parametrize("path, query, param", [
+    ("stakeholders", "stale_since=", "stale_since"),
+    ("stakeholders", "stale_since=yesterday", "stale_since"),
+    ("stakeholders", "is_active=null&is_active=null", "is_active"),
+    ("stakeholders", "key=perhaps", "key"),
+    ("stakeholders", "key=2", "key"),
+    ("stakeholders", "company=99999999999999999999", "company"),
+    ("interactions", "until=", "until"),
+    ("interactions", "next_step_open=2x", "next_step_open"),
+    ("interactions", "company=1&company=2", "company"),
+    ("action-items", "assignee=", "assignee"),
+    ("action-items", "page_size=null&page_size=null", "page_size"),
+])
+def test_invalid_filter_value_is_400_naming_the_parameter(client, rep, account, path, query, param):
+    client.force_login(rep)
+    response = client.get(f"/api/v1/{path}/?{query}")
+    assert response.status_code == 400 and list(response.json()) == [param], response.json()
+
+
+def test_yes_no_filters_still_take_true_false_and_the_forms_unknown(client, rep, account):
+    _company, carla, tom = account
+    Stakeholder.objects.filter(pk=tom.pk).update(is_active=False)
+    client.force_login(rep)
+
+    def names(query):
+        return sorted(row["name"] for row in client.get(f"/api/v1/stakeholders/?{query}").json()["results"])
+
+    assert names("is_active=true") == names("is_active=True") == ["Carla"]
+    assert names("is_active=false") == ["Tom"]
+    assert names("is_active=unknown") == names("q=") == ["Carla", "Tom"]
+
+
+def test_text_sent_as_a_number_is_refused_and_nothing_is_written(client, manager, rep, account):
+    company, _carla, _tom = account
+    client.force_login(manager)
+    refused = client.post("/api/v1/review-sessions/", {"team": rep.profile.team_id, "notes": 0},
+                          content_type="application/json")
+    assert refused.status_code == 400 and list(refused.json()) == ["notes"]
+    assert not ReviewSession.objects.exists()
+    session_id = client.post("/api/v1/review-sessions/", {"team": rep.profile.team_id},
+                             content_type="application/json").json()["id"]
+    item = client.post("/api/v1/action-items/", {"session": session_id, "company": company.pk, "description": 0},
+                       content_type="application/json")
+    assert item.status_code == 400 and list(item.json()) == ["description"]
+    notes = client.patch(f"/api/v1/review-sessions/{session_id}/", {"notes": 7}, content_type="application/json")
+    assert notes.status_code == 400 and list(notes.json()) == ["notes"]
+    assert not ActionItem.objects.exists() and ReviewSession.objects.get(pk=session_id).notes == ""

@@ -102,9 +102,16 @@ def resolution_run_start(
     return run
 
 
-def resolution_run_claim(*, run_id: int) -> bool:
-    """Move a queued run to running; False if another worker got there first or it already ran."""
-    return ResolutionRun.objects.filter(id=run_id, status=ResolutionRun.Status.QUEUED).update(
+def resolution_run_claim(*, run_id: int, redelivered: bool = False) -> bool:
+    """Move a queued run to running; False if another worker got there first or it already ran.
+
+    ``redelivered``: the broker handed the task out again because the worker that had it died
+    before acknowledging it (acks_late); the run it left "running" is claimed again and redone
+    from the start (every step writes idempotently, so the end state is an undisturbed run's)."""
+    claimable = [ResolutionRun.Status.QUEUED]
+    if redelivered:
+        claimable.append(ResolutionRun.Status.RUNNING)
+    return ResolutionRun.objects.filter(id=run_id, status__in=claimable).update(
         status=ResolutionRun.Status.RUNNING, started_at=timezone.now()
     ) == 1
 
@@ -117,7 +124,10 @@ def resolution_run_fail(*, run_id: int, error: str) -> None:
 
 def resolution_run_release(*, run_id: int) -> None:
     """Queue a running run again so the task's automatic retry can claim it (the database hiccuped)."""
+    from accounts.tasks import drop_broken_connection
+
     try:
+        drop_broken_connection()  # the server may have ended it: write the release on a new one
         ResolutionRun.objects.filter(id=run_id, status=ResolutionRun.Status.RUNNING).update(
             status=ResolutionRun.Status.QUEUED
         )
