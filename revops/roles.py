@@ -28,6 +28,17 @@ def is_rep(user) -> bool:
     return bool(user.is_authenticated and REP in _group_names(user))
 
 
+def managed_team_ids(user) -> set[int]:
+    """Ids of the teams ``user`` manages (Team.manager), cached on the user object for the request."""
+    cached = getattr(user, "_revops_managed_team_ids", None)
+    if cached is None:
+        from accounts.models import Team
+
+        cached = set(Team.objects.filter(manager=user).values_list("id", flat=True)) if user.is_authenticated else set()
+        user._revops_managed_team_ids = cached
+    return cached
+
+
 def role_label(user) -> str:
     if is_revops_admin(user):
         return REVOPS_ADMIN

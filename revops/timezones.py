@@ -1,5 +1,5 @@
 """Each user's time zone: times are stored in UTC and shown in the zone of the user's profile."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
@@ -28,6 +28,11 @@ def user_zone(user) -> ZoneInfo:
         profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
         name = getattr(profile, "time_zone", "") or ""
     return zone_named(name)
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week: the key of weekly review sessions, digests and forecast snapshots."""
+    return day - timedelta(days=day.weekday())
 
 
 def local_today(user=None, *, now: datetime | None = None) -> date:

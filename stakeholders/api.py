@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Company, ProductUser, Team
 from revops.api import FilterBackend, StrictModelSerializer
-from revops.roles import is_manager, is_revops_admin
+from revops.roles import is_manager, is_revops_admin, managed_team_ids
 from revops.timezones import days_since, local_today, user_zone
 from stakeholders.filters import InteractionFilter, StakeholderFilter
 from stakeholders.models import ActionItem, Interaction, ReviewSession, Stakeholder
@@ -80,7 +80,7 @@ def visible_team_ids(user) -> set[int] | None:
         return None
     ids = set(Team.objects.filter(members__user=user).values_list("id", flat=True))
     if is_manager(user):
-        ids |= set(Team.objects.filter(manager=user).values_list("id", flat=True))
+        ids |= managed_team_ids(user)
     return ids
 
 

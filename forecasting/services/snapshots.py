@@ -6,17 +6,14 @@ transaction, so the Monday beat and the snapshot after each forecast run never d
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
 from forecasting.models import ForecastSnapshot
 from forecasting.services.rollup import FIGURE_FIELDS, Figures, Rollup, forecast_rollup
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+from revops.timezones import week_start
 
 
 def _row(week: date, scope: str, scope_id: int, horizon, figures: Figures) -> ForecastSnapshot:

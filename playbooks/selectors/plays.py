@@ -4,15 +4,10 @@ from collections.abc import Iterable
 
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 
-from accounts.models import Team
 from playbooks.models import Play, Playbook, PlaybookRun, PlayStep
-from revops.roles import is_revops_admin
+from revops.roles import is_revops_admin, managed_team_ids
 
 SCOPES = {"mine": "My plays", "team": "My team's plays", "all": "All plays"}
-
-
-def managed_team_ids(user) -> list[int]:
-    return list(Team.objects.filter(manager=user).values_list("pk", flat=True))
 
 
 def inbox_scopes(user) -> list[str]:

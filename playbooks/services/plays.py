@@ -11,10 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Team
 from playbooks.models import Play, PlayStep
 from revops.errors import ApplicationError
-from revops.roles import is_revops_admin
+from revops.roles import is_revops_admin, managed_team_ids
 
 STATUS_ACTIONS = {
     "start": Play.Status.IN_PROGRESS,
@@ -25,20 +24,12 @@ STATUS_ACTIONS = {
 }
 
 
-def _team_ids_managed(user) -> set[int]:
-    cached = getattr(user, "_managed_team_ids", None)
-    if cached is None:
-        cached = set(Team.objects.filter(manager=user).values_list("pk", flat=True)) if user.is_authenticated else set()
-        user._managed_team_ids = cached
-    return cached
-
-
 def can_work_play(user, play: Play) -> bool:
     if not user.is_authenticated:
         return False
     if is_revops_admin(user) or play.assignee_id == user.pk:
         return True
-    managed = _team_ids_managed(user)
+    managed = managed_team_ids(user)
     if not managed:
         return False
     if play.assignee_id:
@@ -174,7 +165,7 @@ def play_notes_update(*, play: Play, by, notes: str) -> Play:
 @transaction.atomic
 def play_assign(*, play: Play, by, assignee) -> Play:
     """Managers (of the team concerned) and admins hand a play to someone else."""
-    if not (is_revops_admin(by) or (_team_ids_managed(by) and can_work_play(by, play))):
+    if not (is_revops_admin(by) or (managed_team_ids(by) and can_work_play(by, play))):
         raise PermissionDenied("Only a manager of the team or a RevOps admin can reassign a play.")
     if play.status in Play.CLOSED_STATES:
         raise ApplicationError("A closed play cannot be reassigned.")

@@ -14,7 +14,7 @@ order), then — when fewer than five are ranked — the others by influence (hi
 most recent contact (never contacted last), then by name. People who left the company never count.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import Company, Team
 from accounts.selectors.companies import company_with_metrics
 from revops.roles import is_manager, is_revops_admin
-from revops.timezones import days_since, user_zone
+from revops.timezones import days_since, user_zone, week_start
 from stakeholders.models import ActionItem, ReviewSession, Stakeholder
 
 from .metrics import FLAG_KEYS, KEY_COUNT, company_flags, company_with_contact_metrics, freshness
@@ -80,11 +80,6 @@ def user_display(user) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
-
-
-def week_start(day: date) -> date:
-    """The Monday of ``day``'s week: the key of a weekly review session."""
-    return day - timedelta(days=day.weekday())
 
 
 def viewer_zone(viewer) -> ZoneInfo:

@@ -3,23 +3,15 @@ a manager edits their team's; RevOps admins everything. The same rule covers sta
 owns the account (the account owner, their manager, admins) plus whoever created the stakeholder."""
 from django.contrib.auth.models import AbstractBaseUser
 
-from accounts.models import Company, Team
-from revops.roles import is_manager, is_revops_admin
+from accounts.models import Company
+from revops.roles import is_manager, is_revops_admin, managed_team_ids
 from stakeholders.models import Interaction, Stakeholder
-
-
-def _managed_team_ids(user) -> set[int]:
-    cached = getattr(user, "_revops_managed_team_ids", None)
-    if cached is None:
-        cached = set(Team.objects.filter(manager=user).values_list("id", flat=True)) if is_manager(user) else set()
-        user._revops_managed_team_ids = cached
-    return cached
 
 
 def _in_managed_team(user, other_user_id: int | None) -> bool:
     if other_user_id is None:
         return False
-    teams = _managed_team_ids(user)
+    teams = managed_team_ids(user) if is_manager(user) else set()
     if not teams:
         return False
     from accounts.models import Profile

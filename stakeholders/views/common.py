@@ -10,14 +10,14 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Company, Profile, Team
-from revops.roles import is_revops_admin
+from revops.roles import is_manager, is_revops_admin, managed_team_ids
 from stakeholders.models import Interaction, Stakeholder
-from stakeholders.services.permissions import _managed_team_ids, can_manage_company
+from stakeholders.services.permissions import can_manage_company
 
 
 def managed_member_ids(user) -> set[int]:
     """Users in the teams ``user`` manages (one query, none for people who manage no team)."""
-    teams = _managed_team_ids(user)
+    teams = managed_team_ids(user) if is_manager(user) else set()
     if not teams:
         return set()
     return set(Profile.objects.filter(team_id__in=teams).values_list("user_id", flat=True))
@@ -28,7 +28,7 @@ def scope_team_ids(user) -> set[int]:
 
     Objects of other teams answer 404 (not 403), so ids cannot be probed; admins reach everything."""
     own = Profile.objects.filter(user=user, team__isnull=False).values_list("team_id", flat=True)
-    return set(own) | _managed_team_ids(user)
+    return set(own) | (managed_team_ids(user) if is_manager(user) else set())
 
 
 def interaction_in_scope(user, interaction: Interaction) -> bool:
