@@ -14,9 +14,11 @@ workspace-style names, abbreviations; 5 % junk). The first member of a workspace
 
 Each run is ``manage.py resolve_accounts`` in a child process; the figures are the run's own time (as
 recorded on the ResolutionRun, with wall / CPU seconds per phase), the child's wall time and its peak
-memory (getrusage ru_maxrss). The first full run starts cold (``--cold``: no name index or name rankings
-kept from an earlier benchmark); the second full run and the incremental run use what the runs before
-them kept, as they would in production.
+memory (getrusage ru_maxrss), and the CPU seconds of the command (with its forked workers) and of the
+PostgreSQL backends that served it (the database's share of the work). Unlike wall time, CPU seconds
+hardly depend on how many other processes compete for the cores. The first full run starts cold
+(``--cold``: no name index or name rankings kept from an earlier benchmark); the second full run and
+the incremental run use what the runs before them kept, as they would in production.
 The database named by --db is dropped and created again; it must be a scratch database.
 """
 
@@ -32,6 +34,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -221,6 +224,48 @@ def add_new_users(conn, data: Data, args) -> None:
 CACHE_DIR = Path(tempfile.gettempdir()) / f"revops-bench-resolve-{os.getuid()}"
 
 
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends serving one database while a run lasts: its
+    connections are polled (pg_stat_activity) and their /proc/<pid>/stat read, the last reading of
+    each kept. A backend's last fraction of a poll interval before it exits is missed; same-machine
+    servers only (0.0 when /proc cannot be read)."""
+
+    INTERVAL = 0.2
+
+    def __init__(self, url: str, db: str) -> None:
+        self.url, self.db = url, db
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+    def _poll(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while True:
+                pids = [row[0] for row in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [self.db])]
+                for pid in pids:
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+                if self._stop.wait(self.INTERVAL):
+                    return
+
+
 def resolve(url: str, label: str, *args: str) -> dict:
     CACHE_DIR.mkdir(mode=0o700, exist_ok=True)
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1", "RESOLUTION_CACHE_DIR": str(CACHE_DIR)}
@@ -229,8 +274,9 @@ def resolve(url: str, label: str, *args: str) -> dict:
     started = time.monotonic()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     # --skip-checks: the project's system checks are not part of resolution
-    result = subprocess.run([sys.executable, "manage.py", "resolve_accounts", "--skip-checks", *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
+    with BackendCpu(url, url.rsplit("/", 1)[1]) as backends:
+        result = subprocess.run([sys.executable, "manage.py", "resolve_accounts", "--skip-checks", *args], cwd=ROOT,
+                                env=env, capture_output=True, text=True)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = after.ru_maxrss / 1024
@@ -242,9 +288,10 @@ def resolve(url: str, label: str, *args: str) -> dict:
     with psycopg.connect(url) as conn:
         counts = conn.execute("SELECT counts FROM accounts_resolutionrun ORDER BY id DESC LIMIT 1").fetchone()[0]
     counts["cpu"] = round(cpu, 1)
+    counts["db_cpu"] = round(backends.seconds, 1)
     print(f"== {label}: run {counts['seconds']:.1f} s (process wall {wall:.1f} s, CPU {cpu:.1f} s in the "
-          f"command and its workers, load average {os.getloadavg()[0]:.1f}), "
-          f"peak memory of resolve processes so far {peak:,.0f} MiB")
+          f"command and its workers + {backends.seconds:.1f} s in PostgreSQL, load average "
+          f"{os.getloadavg()[0]:.1f}), peak memory of resolve processes so far {peak:,.0f} MiB")
     print("   " + result.stdout.strip().replace("\n", "\n   "))
     return counts
 
@@ -296,6 +343,8 @@ def main() -> None:
     print("users by status and method: " + ", ".join(f"{s}/{m or '-'} {n:,}" for s, m, n in rows))
     summary = {"full_s": full["seconds"], "second_full_s": again["seconds"], "incremental_s": incremental["seconds"],
                "full_cpu_s": full["cpu"], "second_full_cpu_s": again["cpu"], "incremental_cpu_s": incremental["cpu"],
+               "full_db_cpu_s": full["db_cpu"], "second_full_db_cpu_s": again["db_cpu"],
+               "incremental_db_cpu_s": incremental["db_cpu"],
                "peak_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
     print("summary " + json.dumps(summary))
     if not args.keep:
