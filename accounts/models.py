@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
 
 ZERO = Decimal("0")
 
@@ -50,6 +51,7 @@ class Company(models.Model):
     employee_count = models.PositiveIntegerField(null=True, blank=True)
     annual_revenue = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     potential_arr = models.DecimalField(
+        "potential ARR",
         max_digits=14,
         decimal_places=2,
         null=True,
@@ -63,6 +65,9 @@ class Company(models.Model):
     country = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Who changed what and when (revops.history); roll-ups and imports write in bulk and are not recorded.
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -89,6 +94,8 @@ class CompanyDomain(models.Model):
     domain = models.CharField(max_length=253, unique=True)
     # Lets an incremental resolution run find users whose domain became known since the last run.
     created_at = models.DateTimeField(auto_now_add=True, null=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         ordering = ["domain"]
@@ -185,12 +192,16 @@ class Workspace(MatchFields):
     name = models.CharField(max_length=255)
     plan = models.CharField(max_length=64, blank=True, default="")
     seats = models.PositiveIntegerField(default=0)
-    mrr = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    mrr = models.DecimalField("MRR", max_digits=12, decimal_places=2, default=ZERO)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(null=True, blank=True, help_text="When the workspace was created in the product.")
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="workspaces")
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Match decisions of people (review queue, admin, API); resolution runs write in bulk and record
+    # themselves as a ResolutionRun instead of a row per record.
+    history = HistoricalRecords(excluded_fields=["created_at", "imported_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -219,6 +230,8 @@ class ProductUser(MatchFields):
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="product_users")
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["title", "signed_up_at", "last_active_at", "imported_at", "updated_at"])
 
     class Meta:
         ordering = ["email"]

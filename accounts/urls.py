@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", companies.company_list, name="company_list"),
     path("accounts/<int:pk>/", companies.company_detail, name="company_detail"),
     path("accounts/<int:pk>/tree/", companies.company_tree, name="company_tree"),
+    path("accounts/<int:pk>/history/", companies.company_history, name="company_history"),
     path("accounts/consolidation/", consolidation_views.consolidation_list, name="consolidation"),
     path("accounts/consolidation/export.csv", consolidation_views.consolidation_export, name="consolidation_export"),
     path("accounts/review/", review_views.review_queue, name="review_queue"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Company
 
@@ -287,6 +288,8 @@ class CompPlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         ordering = ["name"]
         verbose_name = "compensation plan"
@@ -343,6 +346,8 @@ class PlanComponent(models.Model):
     )
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["plan_id", "position", "id"]
         constraints = [
@@ -373,6 +378,8 @@ class PlanTier(models.Model):
     upper = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True,
                                 help_text="Empty on the last tier: no upper bound.")
     rate = models.DecimalField(max_digits=10, decimal_places=6)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["component_id", "lower"]
@@ -408,6 +415,8 @@ class Assignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         ordering = ["-period_start", "rep_id"]
         constraints = [
@@ -429,6 +438,8 @@ class AssignmentQuota(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="quotas")
     component = models.ForeignKey(PlanComponent, on_delete=models.CASCADE, related_name="quotas")
     quota = models.DecimalField(max_digits=16, decimal_places=2)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

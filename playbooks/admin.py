@@ -15,6 +15,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from revops.history_admin import HistoryAdmin
 
 from accounts.models import Company
 from playbooks.models import Play, Playbook, PlaybookRun, PlaybookStep, PlayStep
@@ -74,7 +75,7 @@ class PlaybookStepInline(admin.TabularInline):
 
 
 @admin.register(Playbook)
-class PlaybookAdmin(admin.ModelAdmin):
+class PlaybookAdmin(HistoryAdmin):
     form = PlaybookAdminForm
     list_display = ["name", "goal_type", "maturity", "is_active", "schedule", "owner_team", "open_plays", "last_run"]
     list_filter = ["is_active", "goal_type", "maturity", "schedule"]

@@ -68,6 +68,9 @@ class PlaybookSerializer(serializers.ModelSerializer):
             "context_metrics", "steps", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        # The playbook_schedule_*_0_* constraints, so a refusal names the field.
+        extra_kwargs = {"schedule_hour": {"min_value": 0, "max_value": 23},
+                        "schedule_weekday": {"min_value": 0, "max_value": 6}}
 
     def get_signal_text(self, obj) -> str:
         try:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Company, Team
 
@@ -106,6 +107,8 @@ class Playbook(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["round_robin_last", "last_scheduled_for", "created_at", "updated_at"])
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -164,6 +167,8 @@ class PlaybookStep(models.Model):
     guidance = models.TextField(blank=True, default="")
     due_after_days = models.PositiveSmallIntegerField(default=7, help_text="Days after the play is surfaced.")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ACCOUNT_EXECUTIVE)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["playbook_id", "position", "id"]

@@ -28,6 +28,7 @@ from playbooks.services import (
     playbook_run_request,
 )
 from playbooks.signals import signal_text, signal_validate
+from revops import history
 from revops.errors import ApplicationError
 from revops.roles import is_revops_admin
 
@@ -119,6 +120,9 @@ def playbook_detail(request, slug: str):
         "can_run": is_revops_admin(request.user),
         "open_plays": selectors.inbox_plays(user=request.user, scope="all" if is_revops_admin(request.user) else "mine",
                                             playbook=playbook)[:10],
+        "history_entries": history.entries(history.playbook_sources(playbook.pk), limit=30),
+        "admin_history_url": (reverse("admin:playbooks_playbook_history", args=[playbook.pk])
+                              if is_revops_admin(request.user) else ""),
         "active_nav": "playbooks",
     })
 

@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.views.defaults import page_not_found
 from django_filters import BaseCSVFilter, CharFilter, MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, filters, serializers
 from rest_framework.utils import html
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -12,12 +12,15 @@ from revops.errors import ApplicationError
 
 
 def exception_handler(exc, context):
-    """Turn service-layer errors into 400s that name the field, instead of 500s."""
+    """Turn service-layer errors into 400s that name the field, instead of 500s; a refusal that names
+    nothing (a bare list of messages) becomes the documented object, under `non_field_errors`."""
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, ApplicationError):
         exc = exceptions.ValidationError(detail={"non_field_errors": [exc.message], **exc.extra})
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        exc = exceptions.ValidationError(detail={"non_field_errors": exc.detail})
     return drf_exception_handler(exc, context)
 
 
@@ -56,6 +59,16 @@ class FilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
+class SearchFilter(filters.SearchFilter):
+    """DRF's SearchFilter, whose refusal of a `search` value (a null character) names the parameter."""
+
+    def get_search_terms(self, request):
+        try:
+            return super().get_search_terms(request)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({self.search_param: error.detail}) from None
+
+
 class StrictCharField(serializers.CharField):
     """Text that must be sent as a JSON string (DRF's CharField turns 0 or true into "0" / "True")."""
 
@@ -77,14 +90,25 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false in JSON (DRF's BooleanField also takes 0, 1, "yes", "on" …); form and multipart
+    data, where every value is text, keep DRF's words."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool) and not html.is_html_input(getattr(self.root, "initial_data", None)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictModelSerializer(serializers.ModelSerializer):
-    """ModelSerializer whose generated text and decimal fields are the strict ones above."""
+    """ModelSerializer whose generated text, decimal and yes/no fields are the strict ones above."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
         models.DecimalField: StrictDecimalField,
+        models.BooleanField: StrictBooleanField,
     }
 
 
@@ -125,6 +149,8 @@ ERROR_RESPONSES = {
     "404": "No such object, or not one you may see.",
     "429": "Too many requests; retry after the number of seconds in Retry-After.",
 }
+# Operations that take a body also answer this when the body has no or another content type.
+BODY_ERROR_RESPONSES = {"415": "Unsupported media type: send JSON, form or multipart data."}
 
 
 def document_error_responses(result, generator, request, public):
@@ -136,7 +162,8 @@ def document_error_responses(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            for code, description in ERROR_RESPONSES.items():
+            errors = {**ERROR_RESPONSES, **(BODY_ERROR_RESPONSES if "requestBody" in operation else {})}
+            for code, description in errors.items():
                 response = responses.setdefault(code, {"description": description})
                 response.setdefault("content", content)
     return result

@@ -8,6 +8,7 @@ class RevopsConfig(AppConfig):
     name = "revops"
 
     def ready(self) -> None:
+        from revops.history import connect_baselines
         from revops.roles import grant_admin_permissions
         from revops.middleware import start_session_clock
         from revops.timezones import remember_zone_at_login
@@ -18,3 +19,6 @@ class RevopsConfig(AppConfig):
         user_logged_in.connect(remember_zone_at_login, dispatch_uid="revops_remember_zone")
         # The absolute session limit (SESSION_MAX_AGE) counts from the log-in.
         user_logged_in.connect(start_session_clock, dispatch_uid="revops_start_session_clock")
+        # Audit history: a record made by an import or a resolution run keeps its first state when a
+        # person changes it for the first time (revops.history.BASELINE_REASON).
+        connect_baselines()

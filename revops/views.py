@@ -86,3 +86,30 @@ def api_access(request):
         new_key = api_token_rotate(user=request.user).key
     token = Token.objects.filter(user=request.user).only("created").first()
     return render(request, "revops/api_access.html", {"token": token, "new_key": new_key})
+
+
+HISTORY_ENTRIES_SHOWN = 50
+
+
+def render_history(request, *, sources, title: str, back_url: str, back_label: str, admin_history_url: str = ""):
+    """An object's audit history: the entries alone for the page's htmx panel, else a page of its own."""
+    from django.urls import reverse
+    from django.utils.cache import patch_vary_headers
+
+    from revops import history
+    from revops.roles import is_revops_admin
+
+    entries = history.entries(sources, limit=HISTORY_ENTRIES_SHOWN + 1)
+    context = {
+        "entries": entries[:HISTORY_ENTRIES_SHOWN],
+        "truncated": len(entries) > HISTORY_ENTRIES_SHOWN,
+        "title": title,
+        "back_url": back_url,
+        "back_label": back_label,
+        "admin_history_url": admin_history_url if is_revops_admin(request.user) else "",
+        "import_list_url": reverse("accounts:import_list") if is_revops_admin(request.user) else "",
+    }
+    template = "revops/history/_entries.html" if getattr(request, "htmx", False) else "revops/history/page.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from revops.history_admin import HistoryAdmin
 
 from revops.errors import ApplicationError
 from stakeholders.models import (
@@ -79,7 +80,7 @@ def _report(modeladmin, request, done: int, failures: list[str], what: str) -> N
 
 
 @admin.register(Stakeholder)
-class StakeholderAdmin(admin.ModelAdmin):
+class StakeholderAdmin(HistoryAdmin):
     form = StakeholderAdminForm
     list_display = ["name", "company", "role", "key_rank", "influence", "is_active", "last_contacted_at",
                     "last_contacted_by"]

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Company, ProductUser, Team
-from revops.api import FilterBackend, StrictModelSerializer
+from revops.api import FilterBackend, StrictBooleanField, StrictModelSerializer
 from revops.roles import is_manager, is_revops_admin, managed_team_ids
 from revops.timezones import days_since, local_today, user_zone
 from stakeholders.filters import InteractionFilter, StakeholderFilter
@@ -195,7 +195,7 @@ class InteractionSerializer(StrictModelSerializer):
 
 
 class NextStepSerializer(serializers.Serializer):
-    done = serializers.BooleanField(default=True)
+    done = StrictBooleanField(default=True)
 
 
 class InteractionViewSet(viewsets.ModelViewSet):
@@ -206,6 +206,8 @@ class InteractionViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Interaction]:
+        # Every interaction, as the account pages show them to every signed-in user: a change to one
+        # that is not the user's is 403 (can_change_interaction), not 404.
         return (
             Interaction.objects.select_related("company", "logged_by")
             .prefetch_related(interaction_participants_prefetch())
@@ -291,12 +293,16 @@ class WeeklyReviewApi(APIView):
     ], responses={200: dict})
     def get(self, request):
         params = request.query_params
-        ranking = params.get("ranking") or "potential"
+        empty = [name for name in ("team", "ranking", "top_n") if params.get(name) == ""]
+        if empty:  # as the filters: an empty parameter is refused, not read as "not given"
+            raise serializers.ValidationError({name: ["Empty: give a value or leave the parameter out."]
+                                               for name in empty})
+        ranking = params.get("ranking", "potential")
         if ranking not in RANKINGS:
             raise serializers.ValidationError({"ranking": [f"Choose one of {', '.join(RANKINGS)}."]})
         try:
-            top_n = int(params.get("top_n") or DEFAULT_TOP_N)
-            team_id = int(params["team"]) if params.get("team") else None
+            top_n = int(params.get("top_n", DEFAULT_TOP_N))
+            team_id = int(params["team"]) if "team" in params else None
         except ValueError:
             raise serializers.ValidationError({"non_field_errors": ["team and top_n are whole numbers."]}) from None
         if not 1 <= top_n <= MAX_TOP_N:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Company, ProductUser, Team
 
@@ -62,6 +63,9 @@ class Stakeholder(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # last contact is recomputed from the interactions (their own record), so it is not repeated here
+    history = HistoricalRecords(excluded_fields=["last_contacted_at", "last_contacted_by", "created_at", "updated_at"])
 
     class Meta:
         ordering = ["company_id", F("key_rank").asc(nulls_last=True), "name"]
@@ -128,6 +132,8 @@ class Interaction(models.Model):
         ]
         indexes = [
             models.Index(fields=["company", "-occurred_at"], name="interaction_company_recent"),
+            # the API's and the activity lists' default order (newest first) without sorting millions of rows
+            models.Index(fields=["-occurred_at", "-id"], name="interaction_recent"),
             models.Index(
                 fields=["next_step_due"], condition=Q(next_step_due__isnull=False, next_step_done_at__isnull=True),
                 name="interaction_open_next_steps",

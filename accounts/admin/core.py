@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
+from revops.history_admin import HistoryAdmin
 
 from accounts.domains import registered_domain
 from accounts.models import (
@@ -67,7 +68,7 @@ class CompanyAdminForm(forms.ModelForm):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(HistoryAdmin):
     form = CompanyAdminForm
     list_display = ["name", "external_id", "parent", "owner", "tier", "country", "employee_count", "potential_arr"]
     list_filter = ["tier", "country"]
@@ -90,7 +91,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CompanyDomain)
-class CompanyDomainAdmin(admin.ModelAdmin):
+class CompanyDomainAdmin(HistoryAdmin):
     form = CompanyDomainForm
     list_display = ["domain", "company"]
     search_fields = ["domain", "company__name", "company__external_id"]
@@ -109,7 +110,7 @@ class ManualMatchAdminMixin:
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(ManualMatchAdminMixin, admin.ModelAdmin):
+class WorkspaceAdmin(ManualMatchAdminMixin, HistoryAdmin):
     list_display = ["name", "external_id", "company", "plan", "seats", "mrr", "status", "match_status"]
     list_filter = ["status", "match_status", "plan"]
     search_fields = ["name", "external_id", "company__name"]
@@ -135,7 +136,7 @@ class ProductUserAdminForm(forms.ModelForm):
 
 
 @admin.register(ProductUser)
-class ProductUserAdmin(ManualMatchAdminMixin, admin.ModelAdmin):
+class ProductUserAdmin(ManualMatchAdminMixin, HistoryAdmin):
     form = ProductUserAdminForm
     list_display = ["email", "name", "external_id", "company", "match_status", "last_active_at"]
     list_filter = ["match_status", "match_method"]

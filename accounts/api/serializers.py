@@ -85,6 +85,18 @@ class DomainListField(serializers.ListField):
         return super().to_representation(data)
 
 
+class ExternalIdRelatedField(serializers.SlugRelatedField):
+    """A related row by its external id. DRF reads "" as null for related fields, quietly clearing the
+    reference; an empty external id is refused instead (400 naming the field; null clears)."""
+
+    default_error_messages = {"blank": "Empty: give an external id, or null to clear."}
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
+
+
 # A reference given both by id and by external id must point at the same row. (A comment, not a
 # docstring: drf-spectacular would publish a docstring as every serializer's description.)
 class AliasCheckMixin:
@@ -114,7 +126,7 @@ class CompanySerializer(AliasCheckMixin, serializers.ModelSerializer):
     aliases = (("parent", "parent_external_id"), ("owner", "owner_email"))
 
     parent = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), allow_null=True, required=False)
-    parent_external_id = serializers.SlugRelatedField(
+    parent_external_id = ExternalIdRelatedField(
         source="parent",
         slug_field="external_id",
         queryset=Company.objects.all(),
@@ -187,7 +199,7 @@ class WorkspaceSerializer(AliasCheckMixin, serializers.ModelSerializer):
     aliases = (("company", "company_external_id"),)
 
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), allow_null=True, required=False)
-    company_external_id = serializers.SlugRelatedField(
+    company_external_id = ExternalIdRelatedField(
         source="company", slug_field="external_id", queryset=Company.objects.all(), allow_null=True, required=False
     )
     company_name = serializers.CharField(source="company.name", read_only=True, allow_null=True)
@@ -218,7 +230,7 @@ class WorkspaceSerializer(AliasCheckMixin, serializers.ModelSerializer):
 
 class MembershipSerializer(serializers.ModelSerializer):
     workspace = serializers.PrimaryKeyRelatedField(queryset=Workspace.objects.all(), required=False)
-    workspace_external_id = serializers.SlugRelatedField(
+    workspace_external_id = ExternalIdRelatedField(
         source="workspace", slug_field="external_id", queryset=Workspace.objects.all(), required=False
     )
     workspace_name = serializers.CharField(source="workspace.name", read_only=True)
@@ -239,7 +251,7 @@ class ProductUserSerializer(AliasCheckMixin, serializers.ModelSerializer):
     aliases = (("company", "company_external_id"),)
 
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), allow_null=True, required=False)
-    company_external_id = serializers.SlugRelatedField(
+    company_external_id = ExternalIdRelatedField(
         source="company", slug_field="external_id", queryset=Company.objects.all(), allow_null=True, required=False
     )
     workspaces = MembershipSerializer(
@@ -275,11 +287,11 @@ class UsageRecordSerializer(AliasCheckMixin, serializers.ModelSerializer):
     aliases = (("workspace", "workspace_external_id"), ("company", "company_external_id"))
 
     workspace = serializers.PrimaryKeyRelatedField(queryset=Workspace.objects.all(), allow_null=True, required=False)
-    workspace_external_id = serializers.SlugRelatedField(
+    workspace_external_id = ExternalIdRelatedField(
         source="workspace", slug_field="external_id", queryset=Workspace.objects.all(), allow_null=True, required=False
     )
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), allow_null=True, required=False)
-    company_external_id = serializers.SlugRelatedField(
+    company_external_id = ExternalIdRelatedField(
         source="company", slug_field="external_id", queryset=Company.objects.all(), allow_null=True, required=False
     )
     period = PeriodField()

@@ -7,6 +7,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     FloatField,
     IntegerField,
@@ -83,16 +84,45 @@ def company_list(*, filters: dict | None = None, settings=None) -> QuerySet[Comp
     return CompanyFilter(filters or {}, queryset=qs).qs
 
 
+class CompanyListPages:
+    """The account list as a Paginator pages it: a page's ids first (filters and sort alone), then
+    the figures of those rows only.
+
+    PostgreSQL computes the per-row subqueries of the select list (figures, roll-ups) for every row
+    an OFFSET skips, too: page 30 computed the roll-ups of 1,550 companies to show 50 (0.6 s at
+    100,000 companies), and a sort by a plain column joined and carried every row's owner and parent.
+    Sorting by a figure still computes it for every row; that is what the sort asks for.
+    """
+
+    ordered = True  # the queryset's ordering always ends with the primary key
+
+    def __init__(self, queryset: QuerySet[Company]):
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        ids = list(self.queryset.values_list("pk", flat=True)[index])
+        rows = {company.pk: company for company in self.queryset.filter(pk__in=ids).order_by()}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
 def company_filter_options() -> dict:
     """The values the account list's filter dropdowns offer: what exists in the data, sorted."""
     countries = Company.objects.exclude(country="").order_by("country").values_list("country", flat=True).distinct()
     industries = (
         Company.objects.exclude(industry="").order_by("industry").values_list("industry", flat=True).distinct()
     )
+    # EXISTS: one index probe per user, where a join with DISTINCT went through every owned company.
     owners = (
         get_user_model()
-        .objects.filter(owned_companies__isnull=False)
-        .distinct()
+        .objects.filter(Exists(Company.objects.filter(owner=OuterRef("pk"))))
         .order_by("first_name", "last_name", "username")
     )
     return {"countries": list(countries), "industries": list(industries), "owners": list(owners)}
@@ -126,9 +156,12 @@ def company_monthly_usage(*, company: Company, months: int = 24, today: date | N
     end = date(today.year, today.month, 1)
     start_index = end.year * 12 + end.month - 1 - (months - 1)
     start = date(start_index // 12, start_index % 12 + 1, 1)
+    # The workspace ids first: "workspace in (ids) or company = X" is two index scans, while
+    # "workspace.company = X or company = X" joins every usage row to its workspace (0.7 s at 1.4 M rows).
+    workspace_ids = list(Workspace.objects.filter(company=company).values_list("pk", flat=True))
     rows = (
         UsageRecord.objects.filter(period__gte=start, period__lte=end)
-        .filter(Q(workspace__company=company) | Q(company=company))
+        .filter(Q(workspace_id__in=workspace_ids) | Q(company=company))
         .order_by()
         .values("period")
         .annotate(amount=Sum("amount"), quantity=Sum("quantity"))

@@ -40,7 +40,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
+from accounts.filters import IntegerFilter
 from accounts.models import Company, MatchFields, ProductUser, Workspace, WorkspaceMembership
+from revops import history
 from revops.roles import is_manager, is_revops_admin
 
 Record = TypeVar("Record", Workspace, ProductUser)
@@ -99,6 +101,8 @@ def _locked_in_review(record: Record) -> Record:
 
 
 def _decide(record: Record, *, status: str, company: Company | None, by: AbstractBaseUser) -> None:
+    record._history_user = by  # the author of the history row, also outside a request (admin actions, API)
+    record._change_reason = f"Review queue: {status}"
     record.match_status = status
     record.company = company
     record.matched_by = by
@@ -179,7 +183,7 @@ def _bulk_ids(ids: Iterable[int]) -> set[int]:
 
 
 def _bulk_decide(
-    *, model: type[Record], ids: Iterable[int], by: AbstractBaseUser, eligible: Q, changes: dict
+    *, model: type[Record], ids: Iterable[int], by: AbstractBaseUser, eligible: Q, changes: dict, reason: str
 ) -> BulkOutcome:
     wanted = _bulk_ids(ids)
     # Lock the rows first, so a concurrent single decision cannot be overwritten half-way.
@@ -190,7 +194,9 @@ def _bulk_decide(
     )
     if decided:
         now = timezone.now()
+        history.baseline_bulk(model, decided)
         model.objects.filter(pk__in=decided).update(**changes, matched_by=by, matched_at=now, updated_at=now)
+        history.record_bulk(model, decided, by=by, reason=reason)
     return BulkOutcome(decided=sorted(decided), skipped=sorted(wanted - set(decided)))
 
 
@@ -203,6 +209,7 @@ def match_bulk_confirm(*, model: type[Record], ids: Iterable[int], by: AbstractB
         by=by,
         eligible=Q(suggested_company__isnull=False),
         changes={"company": F("suggested_company"), "match_status": CONFIRMED},
+        reason="Review queue: confirmed in bulk",
     )
     if model is ProductUser:
         user_resolution_queue(user_ids=outcome.decided)
@@ -212,7 +219,8 @@ def match_bulk_confirm(*, model: type[Record], ids: Iterable[int], by: AbstractB
 @transaction.atomic
 def match_bulk_reject(*, model: type[Record], ids: Iterable[int], by: AbstractBaseUser) -> BulkOutcome:
     """Reject the proposal of every listed record still in review, in one UPDATE."""
-    return _bulk_decide(model=model, ids=ids, by=by, eligible=Q(), changes={"company": None, "match_status": REJECTED})
+    return _bulk_decide(model=model, ids=ids, by=by, eligible=Q(), changes={"company": None, "match_status": REJECTED},
+                        reason="Review queue: rejected in bulk")
 
 
 # --- reads: the queue ------------------------------------------------------------------------------
@@ -229,7 +237,8 @@ class _ReviewFilter(django_filters.FilterSet):
     confidence_max = django_filters.NumberFilter(
         field_name="match_confidence", lookup_expr="lte", label="Confidence at most (0–1)"
     )
-    company = django_filters.NumberFilter(field_name="suggested_company_id", label="Proposed company (id)")
+    # A whole number (django-filter's NumberFilter takes 0.5): the API answers 400 naming `company`.
+    company = IntegerFilter(field_name="suggested_company_id", label="Proposed company (id)")
 
     search_fields: tuple[str, ...] = ()
 

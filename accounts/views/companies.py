@@ -31,7 +31,7 @@ def _wants_results_only(request) -> bool:
 
 def company_list(request):
     settings = ResolutionSettings.load()
-    companies = selectors.company_list(filters=request.GET, settings=settings)
+    companies = selectors.CompanyListPages(selectors.company_list(filters=request.GET, settings=settings))
     paginator = Paginator(companies, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     active_filters = {key: request.GET[key] for key in FILTER_KEYS if request.GET.get(key, "").strip()}
@@ -155,3 +155,21 @@ def company_tree(request, pk: int):
     response = render(request, "accounts/_tree_rows.html", {"tree": rows})
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def company_history(request, pk: int):
+    """Who changed the account, its domains and stakeholders, and the match decisions touching it."""
+    from django.urls import reverse
+
+    from revops import history
+    from revops.views import render_history
+
+    company = get_object_or_404(Company.objects.only("id", "name"), pk=pk)
+    return render_history(
+        request,
+        sources=history.company_sources(company.pk),
+        title=f"{company.name} — history",
+        back_url=reverse("accounts:company_detail", args=[company.pk]),
+        back_label=company.name,
+        admin_history_url=reverse("admin:accounts_company_history", args=[company.pk]),
+    )

@@ -145,7 +145,7 @@ def _line(line: Line) -> dict:
 
 
 def _horizon(request) -> str:
-    key = request.query_params.get("horizon") or ForecastSnapshot.Horizon.QUARTER
+    key = request.query_params.get("horizon", ForecastSnapshot.Horizon.QUARTER)  # sent empty: refused below
     if key not in ForecastSnapshot.Horizon.values:
         raise ValidationError({"horizon": f"Choose one of: {', '.join(ForecastSnapshot.Horizon.values)}."})
     return key
@@ -184,7 +184,7 @@ class ForecastTotalsApi(APIView):
         OpenApiParameter("id", int, description="With scope team or rep: that team's or rep's figures only."),
     ], responses={200: ForecastTotalsSerializer, 400: INVALID})
     def get(self, request):
-        scope = request.query_params.get("scope") or ForecastSnapshot.Scope.TOTAL
+        scope = request.query_params.get("scope", ForecastSnapshot.Scope.TOTAL)  # sent empty: refused below
         if scope not in ForecastSnapshot.Scope.values:
             raise ValidationError({"scope": f"Choose one of: {', '.join(ForecastSnapshot.Scope.values)}."})
         wanted_id = _wanted_id(request, scope)

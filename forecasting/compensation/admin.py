@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.html import format_html
+from revops.history_admin import HistoryAdmin
 
 from forecasting.compensation import calculator as calc
 from forecasting.compensation import services
@@ -68,7 +69,7 @@ class PlanComponentInline(admin.TabularInline):
 
 
 @admin.register(CompPlan)
-class CompPlanAdmin(admin.ModelAdmin):
+class CompPlanAdmin(HistoryAdmin):
     list_display = ("name", "period_type", "effective_from", "effective_to", "credit_scope", "cap_multiple",
                     "component_summary")
     list_filter = ("period_type", "credit_scope")
@@ -118,7 +119,7 @@ class PlanComponentForm(forms.ModelForm):
 
 
 @admin.register(PlanComponent)
-class PlanComponentAdmin(admin.ModelAdmin):
+class PlanComponentAdmin(HistoryAdmin):
     form = PlanComponentForm
     list_display = ("name", "plan", "measure", "weight", "method", "mode", "cap_multiple")
     list_filter = ("measure", "method", "mode")
@@ -189,7 +190,7 @@ class AssignmentQuotaInline(admin.TabularInline):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(HistoryAdmin):
     form = AssignmentForm
     list_display = ("rep", "plan", "period", "target_incentive", "draw_type", "draw_amount")
     list_filter = ("period", "plan", "draw_type")

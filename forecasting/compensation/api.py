@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,7 +31,7 @@ from forecasting.models import (
     StatementComponent,
     StatementLine,
 )
-from revops.api import FilterBackend
+from revops.api import FilterBackend, SearchFilter
 from revops.permissions import IsAuthenticatedReadAdminWrite
 from revops.roles import is_revops_admin
 

@@ -168,9 +168,7 @@ def plan_save(*, plan: CompPlan | None = None, data: dict, components: list[dict
         component.position = position
         component.full_clean(exclude=["plan"])
         component.save()
-        component.tiers.all().delete()
-        PlanTier.objects.bulk_create(PlanTier(component=component, lower=t.lower, upper=t.upper, rate=t.rate)
-                                     for t in spec["tiers"])
+        _tiers_save(component, spec["tiers"])
         keep.add(component.pk)
     try:
         plan.components.exclude(pk__in=keep).delete()
@@ -178,6 +176,21 @@ def plan_save(*, plan: CompPlan | None = None, data: dict, components: list[dict
         raise ApplicationError("A component that statements were calculated with cannot be removed; "
                                "create a new plan instead.", {"components": ["Used by statements."]}) from exc
     return plan
+
+
+def _tiers_save(component: PlanComponent, tiers) -> None:
+    """The component's tiers become `tiers`, changing only what differs (tiers are matched by their
+    lower bound), so the audit history shows what an edit really changed."""
+    existing = {tier.lower: tier for tier in component.tiers.all()}
+    wanted = {Decimal(t.lower): t for t in tiers}
+    component.tiers.exclude(lower__in=list(wanted)).delete()
+    for lower, spec in wanted.items():
+        tier = existing.get(lower)
+        if tier is None:
+            PlanTier.objects.create(component=component, lower=lower, upper=spec.upper, rate=spec.rate)
+        elif (tier.upper, tier.rate) != (spec.upper, spec.rate):
+            tier.upper, tier.rate = spec.upper, spec.rate
+            tier.save(update_fields=["upper", "rate"])
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from forecasting.compensation import selectors, services
 from forecasting.compensation.charts import attainment_chart
 from forecasting.compensation.periods import period_parse
 from forecasting.models import Statement, StatementLine
+from revops import history
 from revops.errors import ApplicationError
 from revops.roles import is_manager, is_revops_admin
 
@@ -95,6 +96,9 @@ def _statement_page(request, pk: int, *, own: bool, periods: list[str] | None = 
         "own": own, "periods": periods, "active_nav": "compensation", "period": period_parse(statement.period),
         "can_admin": is_revops_admin(request.user), "quota_mark": _bar(Decimal(1)),
         "show_team_tab": is_revops_admin(request.user) or is_manager(request.user),
+        # what changed in the plan and the assignment the statement was calculated from, and who changed it
+        "history_entries": history.entries(history.compensation_sources(
+            plan_id=statement.assignment.plan_id, assignment_id=statement.assignment_id), limit=30),
     }
     return render(request, "forecasting/compensation/statement.html", context)
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "simple_history",
     "revops",
     "accounts",
     "playbooks",
@@ -97,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # the signed-in user of a request becomes the author of the history rows its saves write
+    "simple_history.middleware.HistoryRequestMiddleware",
     "revops.middleware.SessionExpiryMiddleware",
     "revops.middleware.LoginRequiredMiddleware",
     "revops.middleware.UserTimezoneMiddleware",
@@ -296,6 +299,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Audit history (django-simple-history) -----------------------------------------------------
+# Read-only: history is shown, never "reverted" from the admin (a revert would bypass the services'
+# validation and side effects, e.g. recalculating statements).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "revops@localhost")
@@ -356,5 +364,6 @@ REVOPS_DEMO_EXTENSIONS: list[str] = [
     "forecasting.services.demo",
     "forecasting.services.forecast_demo",  # the consumption forecast over the demo usage and contracts
     "forecasting.compensation.demo",  # after "forecasting.services.demo": it credits that module's deals
-    "playbooks.services.demo",  # last: its signals read the stakeholder and forecasting demo data
+    "playbooks.services.demo",  # its signals read the stakeholder and forecasting demo data
+    "revops.history_demo",  # last: changes by the demo people, recorded in the audit history
 ]

@@ -1,6 +1,11 @@
 """Who may change what: a rep logs interactions on any account but edits or deletes only their own;
 a manager edits their team's; RevOps admins everything. The same rule covers stakeholders, by who
-owns the account (the account owner, their manager, admins) plus whoever created the stakeholder."""
+owns the account (the account owner, their manager, admins) plus whoever created the stakeholder.
+
+Reading is wider than changing: every signed-in user reads every interaction and stakeholder, as on
+the account page (reps log contacts on any account and see its contact history). So the pages and
+the API answer 403 for a change to one that is not the user's, never 404: 404 is only for what the
+user cannot see."""
 from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.models import Company

@@ -9,13 +9,13 @@ refusals are 403s and their validation errors land on the form field they name.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Company
+from revops import history
 from revops.errors import ApplicationError
 from revops.timezones import local_today
 from stakeholders import services
@@ -30,7 +30,6 @@ from .common import (
     display_name,
     hx_saved,
     interaction_editor,
-    interaction_in_scope,
     safe_next,
     stakeholder_editor,
 )
@@ -147,15 +146,14 @@ def interaction_create(request, company_pk: int):
 
 
 def _interaction(request, pk: int) -> Interaction:
-    interaction = get_object_or_404(
+    """Any interaction: every signed-in user reads them all on the account pages, so one that is not
+    theirs to change is refused (403) by the edit and delete below, not hidden (404)."""
+    return get_object_or_404(
         Interaction.objects.select_related("company", "logged_by").prefetch_related(
             Prefetch("participants", queryset=InteractionParticipant.objects.order_by("stakeholder_name"))
         ),
         pk=pk,
     )
-    if not interaction_in_scope(request.user, interaction):
-        raise Http404("No such interaction.")  # another team's: not even its existence is told
-    return interaction
 
 
 @require_http_methods(["GET", "POST"])
@@ -217,6 +215,9 @@ def _stakeholder_response(request, form, *, company, stakeholder=None):
         request, form, action=action, origin="panel", stakeholder=stakeholder, suggestion=suggestion,
         can_delete=stakeholder is not None and services.can_change_stakeholder(request.user, stakeholder),
     )
+    if stakeholder is not None:
+        context["history_entries"] = history.entries([history.Source(Stakeholder.history.filter(id=stakeholder.pk))],
+                                                     limit=20)
     title = f"Edit {stakeholder.name}" if stakeholder else f"Add a stakeholder · {company.name}"
     context["dialog_title"] = f"Edit {stakeholder.name}" if stakeholder else "Add a stakeholder"
     return dialog_or_page(request, "stakeholders/_stakeholder_form.html", context, title=title, company=company)

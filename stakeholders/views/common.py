@@ -23,23 +23,6 @@ def managed_member_ids(user) -> set[int]:
     return set(Profile.objects.filter(team_id__in=teams).values_list("user_id", flat=True))
 
 
-def scope_team_ids(user) -> set[int]:
-    """The teams whose objects ``user`` may reach by id: their own team and the teams they manage.
-
-    Objects of other teams answer 404 (not 403), so ids cannot be probed; admins reach everything."""
-    own = Profile.objects.filter(user=user, team__isnull=False).values_list("team_id", flat=True)
-    return set(own) | (managed_team_ids(user) if is_manager(user) else set())
-
-
-def interaction_in_scope(user, interaction: Interaction) -> bool:
-    """The logger's or the account owner's team is one of the user's (or the user logged it)."""
-    if is_revops_admin(user) or interaction.logged_by_id == user.pk:
-        return True
-    teams = scope_team_ids(user)
-    people = {pk for pk in (interaction.logged_by_id, interaction.company.owner_id) if pk is not None}
-    return bool(teams and people) and Profile.objects.filter(user_id__in=people, team_id__in=teams).exists()
-
-
 def interaction_editor(user) -> Callable[[Interaction], bool]:
     """``can_change_interaction`` for many interactions at once: the logger, their manager, admins."""
     if is_revops_admin(user):

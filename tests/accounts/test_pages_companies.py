@@ -293,9 +293,9 @@ def test_list_page_runs_a_bounded_number_of_queries(rep_client, django_assert_ma
     ResolutionSettings.load()
     for _ in range(30):
         WorkspaceFactory(company=CompanyFactory(parent=CompanyFactory()))
-    # session, user, groups, resolution settings (small-deal thresholds), count, page rows (with
-    # their roll-ups as subqueries), and the three filter-option lists
-    with django_assert_max_num_queries(9):
+    # session, user, groups, resolution settings (small-deal thresholds), count, the page's ids, its
+    # rows (with their roll-ups as subqueries), and the three filter-option lists
+    with django_assert_max_num_queries(10):
         rep_client.get(LIST, {"q": "company", "has_workspaces": "true", "sort": "-users"})
 
 

@@ -74,6 +74,21 @@ def test_filters_narrow_the_list(rep):
     assert api(rep).get(WS, {"confidence_min": "lots"}).status_code == 400
 
 
+@pytest.mark.parametrize("url", [WS, USERS])
+@pytest.mark.parametrize("value", ["0.5", "1e3", "acme", str(2**63)])
+def test_company_filter_takes_a_whole_number_or_answers_400_naming_it(rep, url, value):
+    response = api(rep).get(url, {"company": value})
+    assert response.status_code == 400 and list(response.json()) == ["company"]
+
+
+@pytest.mark.parametrize("factory, url", [(WorkspaceFactory, WS), (ProductUserFactory, USERS)])
+def test_company_filter_narrows_to_the_proposed_company(rep, factory, url):
+    hit = in_review(factory)
+    in_review(factory)
+    body = api(rep).get(url, {"company": str(hit.suggested_company_id)}).json()
+    assert [row["id"] for row in body["results"]] == [hit.pk]
+
+
 def test_anonymous_requests_are_401(db):
     assert api().get(WS).status_code == 401
 

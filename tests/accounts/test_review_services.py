@@ -38,9 +38,11 @@ def test_confirm_refuses_when_the_proposed_company_is_gone(admin_user):
 
 def test_bulk_confirm_is_one_update_whatever_the_number_of_rows(admin_user, django_assert_max_num_queries):
     workspaces = [in_review() for _ in range(40)]
-    with django_assert_max_num_queries(4):  # savepoint, lock+select ids, update, release
+    # savepoint, lock+select ids, which have history, update, read + insert their history rows, release
+    with django_assert_max_num_queries(7):
         outcome = review.match_bulk_confirm(model=Workspace, ids=[w.pk for w in workspaces], by=admin_user)
     assert len(outcome.decided) == 40 and outcome.skipped == []
+    assert Workspace.history.filter(history_user=admin_user, match_status="confirmed").count() == 40
     assert (
         Workspace.objects.filter(match_status="confirmed", company_id__isnull=False, matched_by=admin_user).count()
         == 40

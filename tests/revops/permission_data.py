@@ -56,6 +56,8 @@ PAGES: list[Case] = [
     _c("accounts:company_detail", "GET", "/accounts/{company_other}/", L, 200, 200, 200, scope="other",
        note="accounts are shared reference data: everyone reads every account"),
     _c("accounts:company_tree", "GET", "/accounts/{company_own}/tree/", L, 200, 200, 200),
+    _c("accounts:company_history", "GET", "/accounts/{company_other}/history/", L, 200, 200, 200, scope="other",
+       note="the account's change history: readable with the account"),
     _c("accounts:consolidation", "GET", "/accounts/consolidation/", L, 200, 200, 200),
     _c("accounts:consolidation_export", "GET", "/accounts/consolidation/export.csv", L, 200, 200, 200),
     _c("accounts:review_queue", "GET", "/accounts/review/", L, 200, 200, 200),
@@ -109,20 +111,20 @@ PAGES: list[Case] = [
        scope="own"),
     _c("stakeholders:interaction_edit", "GET", "/review/interactions/{interaction_team}/edit/", L, 403, 200, 200,
        scope="team"),
-    _c("stakeholders:interaction_edit", "GET", "/review/interactions/{interaction_other}/edit/", L, 404, 404, 200,
-       scope="other"),
+    _c("stakeholders:interaction_edit", "GET", "/review/interactions/{interaction_other}/edit/", L, 403, 403, 200,
+       scope="other", note="interactions show on the account page, which everyone reads"),
     _c("stakeholders:interaction_delete", "POST", "/review/interactions/{interaction_own}/delete/",
        L, 302, 302, 302, scope="own"),
     _c("stakeholders:interaction_delete", "POST", "/review/interactions/{interaction_team}/delete/",
        L, 403, 302, 302, scope="team"),
     _c("stakeholders:interaction_delete", "POST", "/review/interactions/{interaction_other}/delete/",
-       L, 404, 404, 302, scope="other"),
+       L, 403, 403, 302, scope="other"),
     _c("stakeholders:next_step_done", "POST", "/review/interactions/{interaction_own}/next-step/",
        L, 302, 302, 302, scope="own"),
     _c("stakeholders:next_step_done", "POST", "/review/interactions/{interaction_team}/next-step/",
        L, 403, 302, 302, scope="team"),
     _c("stakeholders:next_step_done", "POST", "/review/interactions/{interaction_other}/next-step/",
-       L, 404, 404, 302, scope="other"),
+       L, 403, 403, 302, scope="other"),
     _c("stakeholders:stakeholder_edit", "GET", "/review/stakeholders/{stakeholder_own}/edit/", L, 200, 200, 200,
        scope="own"),
     _c("stakeholders:stakeholder_edit", "GET", "/review/stakeholders/{stakeholder_team}/edit/", L, 403, 200, 200,
@@ -196,7 +198,8 @@ PAGES: list[Case] = [
 ]
 
 # The JSON API: anonymous requests get 401 (token authentication first). Object ids of another
-# team's interactions, sessions, action items, statements and plays are 404.
+# team's sessions, action items, statements and plays are 404; another team's interactions are
+# readable (as on the account page) and 403 to change.
 API: list[Case] = [
     _c("api-root", "GET", "/api/v1/", 401, 200, 200, 200),
     _c("api-token", "GET", "/api/v1/auth/token/", 401, 200, 200, 200),
@@ -242,14 +245,20 @@ API: list[Case] = [
        scope="team", data={"title": "VP"}),
     _c("interaction-list", "GET", "/api/v1/interactions/", 401, 200, 200, 200),
     _c("interaction-detail", "GET", "/api/v1/interactions/{interaction_own}/", 401, 200, 200, 200, scope="own"),
-    _c("interaction-detail", "GET", "/api/v1/interactions/{interaction_other}/", 401, 404, 404, 200,
-       scope="other", bug="API_INTERACTION_SCOPE"),
+    _c("interaction-detail", "GET", "/api/v1/interactions/{interaction_other}/", 401, 200, 200, 200,
+       scope="other", note="interactions show on the account page, which everyone reads"),
     _c("interaction-detail", "PATCH", "/api/v1/interactions/{interaction_team}/", 401, 403, 200, 200,
        scope="team", data={"summary": "Edited"}),
-    _c("interaction-detail", "PATCH", "/api/v1/interactions/{interaction_other}/", 401, 404, 404, 200,
-       scope="other", data={"summary": "Edited"}, bug="API_INTERACTION_SCOPE"),
+    _c("interaction-detail", "PATCH", "/api/v1/interactions/{interaction_other}/", 401, 403, 403, 200,
+       scope="other", data={"summary": "Edited"}),
+    _c("interaction-detail", "DELETE", "/api/v1/interactions/{interaction_team}/", 401, 403, 204, 204,
+       scope="team"),
+    _c("interaction-detail", "DELETE", "/api/v1/interactions/{interaction_other}/", 401, 403, 403, 204,
+       scope="other"),
     _c("interaction-next-step", "POST", "/api/v1/interactions/{interaction_team}/next-step/", 401, 403, 200, 200,
        scope="team"),
+    _c("interaction-next-step", "POST", "/api/v1/interactions/{interaction_other}/next-step/", 401, 403, 403, 200,
+       scope="other"),
     _c("review-session-list", "GET", "/api/v1/review-sessions/", 401, 200, 200, 200),
     _c("review-session-detail", "GET", "/api/v1/review-sessions/{session_team}/", 401, 200, 200, 200,
        scope="team"),
@@ -309,16 +318,13 @@ API: list[Case] = [
     _c("api-playbook-metrics", "GET", "/api/v1/playbooks/metrics/", 401, 200, 200, 200),
 ]
 
-# Known deviations, reported to the lead (the API modules are another helper's): the test marks their
-# rows xfail(strict=True), so the fix turns them into failures to delete from here.
-BUGS = {
-    "API_INTERACTION_SCOPE": "stakeholders/api.py InteractionViewSet.get_queryset is not limited to the user's "
-                             "teams: another team's interaction is readable (200) and a PATCH is 403, not 404",
-}
+# Known deviations (a row's `bug`), reported and not yet fixed: the test marks their rows
+# xfail(strict=True), so the fix turns them into failures to delete from here. None at present.
+BUGS: dict[str, str] = {}
 
 # The Django admin: staff only (RevOps admins are staff); everyone else is sent to the admin's
 # login. Every registered ModelAdmin's changelist and add page is checked (generated in the test);
-# the object pages (change, delete, history) and the admin's own views follow the same rule.
+# the object pages (change, delete, history, a history revision) and the admin's own views follow the same rule.
 ADMIN: list[Case] = [
     _c("admin:index", "GET", "/admin/", L, L, L, 200),
     _c("admin:login", "GET", "/admin/login/", 200, 200, 200, 302, note="non-staff see the login form"),
@@ -361,7 +367,7 @@ ADMIN_MODEL_STATUS = {
     "admin:stakeholders_weeklydigest_add": 403,
 }
 # Admin URL names covered by the admin-site rule (staff only) rather than a row each.
-ADMIN_OBJECT_SUFFIXES = ("_change", "_delete", "_history")
+ADMIN_OBJECT_SUFFIXES = ("_change", "_delete", "_simple_history", "_history")
 
 ALL = PAGES + API + ADMIN
 
@@ -401,11 +407,12 @@ def render_markdown(admin_models: list[tuple[str, str]] | None = None) -> str:
         "  for staff (others go to the admin's login).",
         "- Reps change only their own interactions, plays and stakeholders and see only their own",
         "  compensation; managers their team's; RevOps admins everything.",
-        "- An object outside the user's scope (another team's statement, play, review session, action",
-        "  item or interaction) is **404**, never 403, so ids cannot be probed; an object in scope that the",
-        "  user may read but not change is 403.",
-        "- Accounts, contracts, opportunities and the stakeholders on them are shared reference data:",
-        "  everyone signed in reads them; writes follow the rules above.",
+        "- An object outside the user's scope (another team's statement, play, review session or action",
+        "  item) is **404**, never 403, so ids cannot be probed; an object the user may read but not",
+        "  change is 403 — 404 only for what the user cannot see.",
+        "- Accounts, contracts, opportunities and the stakeholders and interactions on them are shared",
+        "  reference data: everyone signed in reads them (the account page shows every contact logged on",
+        "  the account), so changing another team's is 403; writes follow the rules above.",
         "",
         "Status of a POST for allowed roles is what the action answers: 302 after success (or after a",
         "refused business rule, shown as a message), 200 with a form's errors, 400 for invalid API input.",
@@ -426,7 +433,8 @@ def render_markdown(admin_models: list[tuple[str, str]] | None = None) -> str:
     ]
     if admin_models:
         out += ["", "Every ModelAdmin's changelist and add page (object pages `…/<id>/change/`, `delete/`,",
-                "`history/` follow the same rule): anonymous, rep and manager → admin login; RevOps admin as listed.",
+                "`history/`, `history/<id>/` follow the same rule): anonymous, rep and manager → admin login;",
+                "RevOps admin as listed.",
                 "", "| model | changelist | RevOps admin: changelist | RevOps admin: add |", "|---|---|---|---|"]
         for name, url in admin_models:
             app, model = name.split(".")

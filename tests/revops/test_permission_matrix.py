@@ -220,8 +220,9 @@ def test_every_url_pattern_is_in_the_matrix():
     covered |= {name for _, changelist, add in matrix.admin_changelists() for name in (changelist, add)}
     missing = []
     for name in set(_url_names(get_resolver().url_patterns)):
-        if name.startswith("admin:") and name.endswith(matrix.ADMIN_OBJECT_SUFFIXES):
-            model_prefix = name.rsplit("_", 1)[0]
+        suffix = next((s for s in matrix.ADMIN_OBJECT_SUFFIXES if name.endswith(s)), None)
+        if name.startswith("admin:") and suffix:
+            model_prefix = name.removesuffix(suffix)
             if f"{model_prefix}_changelist" in covered:
                 continue
         if name not in covered:

@@ -145,6 +145,41 @@ def test_manager_edits_their_teams_interactions_only(client, manager, rep, other
     assert client.delete(f"/api/v1/interactions/{team_call.pk}/").status_code == 204
 
 
+@pytest.mark.parametrize("role", ["rep", "manager"])
+def test_another_teams_interaction_is_readable_but_403_to_change(client, request, role, other_rep):
+    """As on the account page, every signed-in user reads every interaction: another team's answers 200
+    to GET (never 404) and 403 to a change, which leaves it as it was."""
+    person = StakeholderFactory(company=CompanyFactory(owner=other_rep))
+    call = log_contact(person, by=other_rep, days_ago=1, summary="Oscar's call", next_step="Send pricing")
+    client.force_login(request.getfixturevalue(role))
+    read = client.get(f"/api/v1/interactions/{call.pk}/")
+    assert read.status_code == 200 and read.json()["summary"] == "Oscar's call" and read.json()["can_edit"] is False
+    assert call.pk in [row["id"] for row in client.get("/api/v1/interactions/").json()["results"]]
+    assert client.patch(f"/api/v1/interactions/{call.pk}/", {"summary": "x"},
+                        content_type="application/json").status_code == 403
+    assert client.post(f"/api/v1/interactions/{call.pk}/next-step/", {},
+                       content_type="application/json").status_code == 403
+    assert client.delete(f"/api/v1/interactions/{call.pk}/").status_code == 403
+    call.refresh_from_db()
+    assert (call.summary, call.next_step_done_at) == ("Oscar's call", None)
+    assert client.get(f"/api/v1/interactions/{call.pk + 1000}/").status_code == 404  # what does not exist
+
+
+def test_next_step_takes_true_or_false_only(client, rep, account):
+    _company, carla, _tom = account
+    call = log_contact(carla, by=rep, days_ago=1, next_step="Send pricing")
+    client.force_login(rep)
+    url = f"/api/v1/interactions/{call.pk}/next-step/"
+    refused = client.post(url, {"done": 0}, content_type="application/json")
+    assert refused.status_code == 400 and list(refused.json()) == ["done"]
+    call.refresh_from_db()
+    assert call.next_step_done_at is None
+    assert client.post(url, {"done": True}, content_type="application/json").status_code == 200
+    assert client.post(url, {"done": "false"}).status_code == 200  # form data: DRF's words
+    call.refresh_from_db()
+    assert call.next_step_done_at is None
+
+
 def test_admin_edits_everything(client, admin_user, other_rep):
     person = StakeholderFactory(company=CompanyFactory(owner=other_rep))
     call = log_contact(person, by=other_rep, days_ago=1)
@@ -248,6 +283,9 @@ def test_weekly_review_read_endpoint(client, manager, rep, account, other_rep):
     assert row["flags"]["single_threaded"] is True and row["flags"]["few_stakeholders"] is True
     assert body["summary"]["flag_counts"]["single_threaded"] == 1
     assert client.get("/api/v1/weekly-review/?ranking=size").status_code == 400
+    for name in ("ranking", "top_n", "team"):  # sent empty: refused, as the filters do, not read as absent
+        response = client.get(f"/api/v1/weekly-review/?{name}=")
+        assert response.status_code == 400 and list(response.json()) == [name]
     other_team = other_rep.profile.team
     assert client.get(f"/api/v1/weekly-review/?team={other_team.pk}").status_code == 403
     one = client.get(f"/api/v1/weekly-review/accounts/{company.pk}/").json()

@@ -197,7 +197,8 @@ def test_manager_of_another_team_cannot_delete(client, other_rep, rep, acme, peo
     interaction = log_contact(people["boss"], by=rep)
     other_manager = other_rep.profile.team.manager
     client.force_login(other_manager)
-    assert client.post(reverse("stakeholders:interaction_delete", args=[interaction.pk])).status_code == 404
+    # Visible (the account page shows it to everyone) but not theirs to change: 403, not 404.
+    assert client.post(reverse("stakeholders:interaction_delete", args=[interaction.pk])).status_code == 403
     assert Interaction.objects.filter(pk=interaction.pk).exists()
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 
 from accounts.models import Company, CompanyDomain, ProductUser, UsageRecord, Workspace, WorkspaceMembership
+from revops import history
 from revops.errors import ApplicationError
 
 from .generate import demo_generate
@@ -59,9 +60,12 @@ def demo_seed(
     started = monotonic()
     data = demo_generate(seed=seed, profile=profile, today=today or date.today())
     report("generated", len(data.companies) + len(data.workspaces) + len(data.users), monotonic() - started, True)
-    counts = demo_write(data=data, password=DEMO_PASSWORD, progress=report)
-    for module in demo_extensions():
-        counts.update(module.demo_seed(seed=seed, today=today or date.today(), progress=report) or {})
+    # Written like an import: recorded as a whole, not as a history row per record (the history demo,
+    # revops.history_demo, then tells a story of changes by the demo people with history on).
+    with history.recording(False):
+        counts = demo_write(data=data, password=DEMO_PASSWORD, progress=report)
+        for module in demo_extensions():
+            counts.update(module.demo_seed(seed=seed, today=today or date.today(), progress=report) or {})
     return DemoSeedResult(seed=seed, size=size, counts=counts)
 
 

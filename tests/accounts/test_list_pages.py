@@ -1,0 +1,61 @@
+"""The account list's pages (accounts.selectors.CompanyListPages: a page's ids first, then the figures
+of those rows): every account once, in sort order across pages, with the figures of the page's rows."""
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import CompanyFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/accounts/"
+
+
+@pytest.fixture
+def companies():
+    made = []
+    for i in range(120):
+        company = CompanyFactory(name=f"Co {i % 7} {i:03d}", potential_arr=Decimal(1000 * (i % 5)))
+        if i % 3:  # ties on ARR (three MRR values) and accounts without workspaces
+            WorkspaceFactory(company=company, mrr=Decimal(100 * (i % 3)), seats=i)
+        made.append(company)
+    return made
+
+
+@pytest.mark.parametrize("sort", ["", "-arr", "potential", "-name"])
+def test_pages_list_every_account_once_in_sort_order(rep_client, companies, sort):
+    seen = []
+    for page in (1, 2, 3):
+        response = rep_client.get(LIST, {"sort": sort, "page": page} if sort else {"page": page})
+        assert response.status_code == 200
+        seen += list(response.context["companies"])
+    assert sorted(c.pk for c in seen) == sorted(c.pk for c in companies)  # none twice, none missing
+    arr = {c.pk: c.arr for c in seen}
+    key = {
+        "": lambda c: (c.name, c.pk),
+        "-arr": lambda c: (-arr[c.pk], c.pk),
+        "potential": lambda c: (c.potential_arr, c.pk),
+        "-name": lambda c: (tuple(-ord(ch) for ch in c.name), c.pk),
+    }[sort]
+    assert [c.pk for c in seen] == [c.pk for c in sorted(seen, key=key)]
+
+
+def test_rows_carry_their_own_figures(rep_client, companies):
+    rows = {c.pk: c for c in rep_client.get(LIST, {"sort": "-arr"}).context["companies"]}
+    for company in companies:
+        if company.pk in rows:
+            mrr = Decimal(100 * (companies.index(company) % 3)) if companies.index(company) % 3 else Decimal(0)
+            assert rows[company.pk].arr == mrr * 12
+            assert rows[company.pk].workspace_count == (1 if companies.index(company) % 3 else 0)
+
+
+def test_a_later_page_runs_the_same_queries_as_the_first(rep_client, companies):
+    rep_client.get(LIST)  # the first request of a session loads what later ones find in place
+    counts = []
+    for page in (1, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            assert rep_client.get(LIST, {"page": page}).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

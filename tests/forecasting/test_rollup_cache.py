@@ -1,0 +1,70 @@
+"""The cached roll-up is computed once for everybody who asks while it is missing (no stampede)."""
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from forecasting.services import rollup as rollup_module
+from forecasting.services.rollup import forecast_rollup_cached
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_concurrent_requests_compute_the_rollup_once(monkeypatch):
+    calls = []
+    real = rollup_module.forecast_rollup
+
+    def slow_rollup(**kwargs):
+        calls.append(threading.get_ident())
+        time.sleep(0.5)  # long enough for every other request to arrive while it runs
+        return real(**kwargs)
+
+    monkeypatch.setattr(rollup_module, "forecast_rollup", slow_rollup)
+    results, errors = [], []
+
+    def request():
+        try:
+            results.append(forecast_rollup_cached())
+        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread's own connection (PostgreSQL would keep it open)
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(calls) == 1
+    assert len(results) == 4
+    assert {r.horizons.keys() == results[0].horizons.keys() for r in results} == {True}
+    assert forecast_rollup_cached().horizons.keys() == results[0].horizons.keys()  # served from the cache
+    assert len(calls) == 1
+
+
+def test_a_lock_left_without_a_result_does_not_block_for_ever(monkeypatch):
+    """A request finding the lock waits; when the lock goes away without a result it computes itself."""
+    calls = []
+    real = rollup_module.forecast_rollup
+    monkeypatch.setattr(rollup_module, "forecast_rollup", lambda **kw: calls.append(1) or real(**kw))
+    today = rollup_module.timezone.localdate()
+    version = ":".join(str(part) for part in (today, *rollup_module._data_version()))
+    key = "forecast-rollup:" + rollup_module.hashlib.sha1(version.encode()).hexdigest()
+    cache.set(f"{key}:computing", 1, 30)  # a holder that died without cleaning up …
+    threading.Timer(0.3, cache.delete, args=[f"{key}:computing"]).start()  # … until its lock goes
+
+    started = time.monotonic()
+    result = forecast_rollup_cached(today=today)
+    assert result is not None and calls == [1]
+    assert time.monotonic() - started < 10
+    assert cache.get(key) is not None
