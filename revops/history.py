@@ -37,13 +37,6 @@ ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 # be shown as "from → to".
 BASELINE_REASON = "State before the first recorded change (set by an import or a resolution run)"
 
-# (app label, model): the models with a HistoricalRecords manager, in the order pages list them.
-TRACKED = (
-    ("accounts", "Company"), ("accounts", "CompanyDomain"), ("accounts", "Workspace"), ("accounts", "ProductUser"),
-    ("stakeholders", "Stakeholder"), ("playbooks", "Playbook"), ("playbooks", "PlaybookStep"),
-    ("forecasting", "CompPlan"), ("forecasting", "PlanComponent"), ("forecasting", "PlanTier"),
-    ("forecasting", "Assignment"), ("forecasting", "AssignmentQuota"),
-)
 
 
 @dataclass(frozen=True)
@@ -191,15 +184,10 @@ def baseline_bulk(model: type[models.Model], pks: Iterable[int], *, before: date
     missing = [pk for pk in pks if pk not in recorded]
     if not missing:
         return
-    rows = []
-    for obj in model._default_manager.filter(pk__in=missing):
-        rows.append(model.history.model(
-            **{f.attname: getattr(obj, f.attname) for f in model.history.model.tracked_fields},
-            history_date=min(_state_since(obj), before) if before else _state_since(obj),
-            history_type="~", history_user=None,
-            history_change_reason=BASELINE_REASON,
-        ))
-    model.history.model.objects.bulk_create(rows)
+    objects = list(model._default_manager.filter(pk__in=missing))
+    for obj in objects:
+        obj._history_date = min(_state_since(obj), before) if before else _state_since(obj)
+    model.history.bulk_history_create(objects, update=True, default_change_reason=BASELINE_REASON)
 
 
 def record_baseline(sender, instance, raw: bool = False, **kwargs) -> None:
@@ -230,12 +218,13 @@ def recording(enabled: bool):
 
 
 def connect_baselines() -> None:
+    """record_baseline on every model that has a HistoricalRecords manager."""
     from django.apps import apps
     from django.db.models.signals import pre_save
 
-    for app_label, model_name in TRACKED:
-        model = apps.get_model(app_label, model_name)
-        pre_save.connect(record_baseline, sender=model, dispatch_uid=f"history_baseline_{app_label}_{model_name}")
+    for model in apps.get_models():
+        if hasattr(model._meta, "simple_history_manager_attribute"):
+            pre_save.connect(record_baseline, sender=model, dispatch_uid=f"history_baseline_{model._meta.label}")
 
 
 def _state_since(obj) -> datetime:

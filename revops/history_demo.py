@@ -71,7 +71,7 @@ def demo_seed(*, seed: int, today: date, progress=None) -> dict[str, int]:
         username__in=["admin", "maria", "ravi", "otto", "priya"])}
     if len(people) < 5:
         return {"history_changes": 0}
-    admin, maria, ravi, otto, priya = (people[n] for n in ("admin", "maria", "ravi", "otto", "priya"))
+    admin, maria, ravi, otto = (people[n] for n in ("admin", "maria", "ravi", "otto"))
     _clear()
     changes = 0
     with history.recording(True):

@@ -7,11 +7,15 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from accounts.services.api_tokens import api_token_revoke, api_token_rotate
+from revops import history
+from revops.roles import is_revops_admin
 from revops.throttling import ApiTokenCreationThrottle, client_address, login_lockout_seconds
 
 
@@ -93,12 +97,6 @@ HISTORY_ENTRIES_SHOWN = 50
 
 def render_history(request, *, sources, title: str, back_url: str, back_label: str, admin_history_url: str = ""):
     """An object's audit history: the entries alone for the page's htmx panel, else a page of its own."""
-    from django.urls import reverse
-    from django.utils.cache import patch_vary_headers
-
-    from revops import history
-    from revops.roles import is_revops_admin
-
     entries = history.entries(sources, limit=HISTORY_ENTRIES_SHOWN + 1)
     context = {
         "entries": entries[:HISTORY_ENTRIES_SHOWN],

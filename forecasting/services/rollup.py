@@ -395,12 +395,15 @@ def _rollup_single_flight(key: str, today: date) -> Rollup:
     behind them. The first request takes a lock in the cache and computes; the others wait for its
     result, and compute themselves only if the lock goes away without one (its holder failed).
     """
+    def compute() -> Rollup:
+        rollup = forecast_rollup(today=today)
+        cache.set(key, rollup, CACHE_SECONDS)
+        return rollup
+
     lock = f"{key}:computing"
     if cache.add(lock, 1, timeout=ROLLUP_LOCK_SECONDS):
         try:
-            rollup = forecast_rollup(today=today)
-            cache.set(key, rollup, CACHE_SECONDS)
-            return rollup
+            return compute()
         finally:
             cache.delete(lock)
     deadline = monotonic() + ROLLUP_LOCK_SECONDS
@@ -411,9 +414,7 @@ def _rollup_single_flight(key: str, today: date) -> Rollup:
             return rollup
         if not cache.get(lock):
             break
-    rollup = forecast_rollup(today=today)
-    cache.set(key, rollup, CACHE_SECONDS)
-    return rollup
+    return compute()
 
 
 def _data_version() -> tuple:
