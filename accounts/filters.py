@@ -96,8 +96,13 @@ class CompanyFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        domain_match = CompanyDomain.objects.filter(company=OuterRef("pk"), domain__icontains=value.lower())
-        return queryset.filter(Q(name__icontains=value) | Q(external_id__iexact=value) | Exists(domain_match))
+        # One id set from three index lookups (migration 0008's trigram and expression indexes on
+        # PostgreSQL): an OR across the name, the id and an EXISTS on domains read every company.
+        matches = Company.objects.filter(name__icontains=value).order_by().values("pk").union(
+            Company.objects.filter(external_id__iexact=value).order_by().values("pk"),
+            CompanyDomain.objects.filter(domain__contains=value.lower()).order_by().values("company_id"),
+        )
+        return queryset.filter(pk__in=matches)
 
     def filter_small_deal(self, queryset, name, value):
         # Imported here: the selectors import this module. Set-based over every hierarchy.

@@ -151,6 +151,9 @@ ERROR_RESPONSES = {
 }
 # Operations that take a body also answer this when the body has no or another content type.
 BODY_ERROR_RESPONSES = {"415": "Unsupported media type: send JSON, form or multipart data."}
+# Operations whose body nests lists of objects take JSON only: a form cannot carry them, and a form
+# PATCH would otherwise be answered 200 with the nested part silently left as it was.
+JSON_ONLY_ERROR = "Unsupported media type: send JSON (Content-Type: application/json)."
 
 
 def document_error_responses(result, generator, request, public):
@@ -162,7 +165,11 @@ def document_error_responses(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            errors = {**ERROR_RESPONSES, **(BODY_ERROR_RESPONSES if "requestBody" in operation else {})}
+            errors = dict(ERROR_RESPONSES)
+            if "requestBody" in operation:
+                errors.update(BODY_ERROR_RESPONSES)
+                if set(operation["requestBody"].get("content", {})) == {"application/json"}:
+                    errors["415"] = JSON_ONLY_ERROR
             for code, description in errors.items():
                 response = responses.setdefault(code, {"description": description})
                 response.setdefault("content", content)

@@ -37,6 +37,7 @@ from accounts.services.companies import (
 )
 from revops.api import FilterBackend
 from revops.permissions import IsAuthenticatedReadAdminWrite
+from revops.pagination import IdsFirstPagination
 
 VALIDATION_ERROR = OpenApiResponse(description="Invalid input; the body names each offending field.")
 
@@ -123,6 +124,7 @@ class CompanyViewSet(AccountsViewSet):
 
     serializer_class = CompanySerializer
     filterset_class = CompanyFilter
+    pagination_class = IdsFirstPagination  # each row's figures are subqueries: never for rows OFFSET skips
     # CompanyFilter's `sort` parameter orders the list (the same one the pages use).
     filter_backends = [FilterBackend]
 

@@ -24,6 +24,7 @@ from accounts.selectors.hierarchy import (  # noqa: F401
     company_ancestors,
     company_annotate_penetration,
     company_annotate_rollups,
+    company_attach_penetration,
     company_filter_small_deal,
     company_hierarchy,
     company_small_deal_ids,

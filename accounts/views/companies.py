@@ -31,7 +31,7 @@ def _wants_results_only(request) -> bool:
 
 def company_list(request):
     settings = ResolutionSettings.load()
-    companies = selectors.CompanyListPages(selectors.company_list(filters=request.GET, settings=settings))
+    companies = selectors.CompanyListPages(selectors.company_list(filters=request.GET), settings=settings)
     paginator = Paginator(companies, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     active_filters = {key: request.GET[key] for key in FILTER_KEYS if request.GET.get(key, "").strip()}

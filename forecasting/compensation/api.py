@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -79,6 +80,7 @@ def _component_specs(data: list[dict]) -> list[dict]:
 
 class PlanViewSet(viewsets.ModelViewSet):
     serializer_class = PlanSerializer
+    parser_classes = [JSONParser]  # components and their tiers are nested lists: no form can carry them
     permission_classes = [IsAuthenticatedReadAdminWrite]
     queryset = CompPlan.objects.prefetch_related("components__tiers").order_by("name")
     search_fields = ("name",)
@@ -132,6 +134,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 class AssignmentViewSet(viewsets.ModelViewSet):
     serializer_class = AssignmentSerializer
+    parser_classes = [JSONParser]  # quotas are a nested list
     permission_classes = [IsAuthenticatedReadAdminWrite]
     filterset_fields = ("period", "plan", "rep")
     filter_backends = [FilterBackend, OrderingFilter, SearchFilter]
@@ -261,6 +264,7 @@ class OpportunitySplitsApi(APIView):
     """GET a deal's credit splits; PUT replaces them (RevOps admins)."""
 
     permission_classes = [IsAuthenticatedReadAdminWrite]
+    parser_classes = [JSONParser]  # splits are a nested list
 
     @extend_schema(responses=SplitSetSerializer)
     def get(self, request, pk: int):

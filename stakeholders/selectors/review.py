@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import F, FloatField, QuerySet, Window
 from django.db.models.functions import Cast, RowNumber
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from accounts.models import Company, Team
 from accounts.selectors.companies import company_with_metrics
@@ -52,6 +52,7 @@ class KeyStakeholder:
     last_contacted_by: str
     days_since: int | None
     freshness: str
+    contact_note: str = ""  # "last contact Mar 3, 2026 by Ravi Patel" / "never contacted", in the viewer's zone
 
 
 @dataclass
@@ -176,10 +177,16 @@ def _key_row(person: Stakeholder, *, zone: ZoneInfo, today: date) -> KeyStakehol
     days = days_since(person.last_contacted_at, zone=zone, today=today)
     if days is not None and days < 0:
         days = 0  # logged a little ahead of `now` (clock skew, or a review held on a past day)
+    by = user_display(person.last_contacted_by)
+    if person.last_contacted_at is None:
+        note = "never contacted"
+    else:
+        note = f"last contact {dateformat.format(timezone.localtime(person.last_contacted_at, zone), 'M j, Y')}"
+        note += f" by {by}" if by else ""
     return KeyStakeholder(
         id=person.pk, name=person.name, title=person.title, role=person.role, role_label=person.get_role_display(),
-        last_contacted_at=person.last_contacted_at, last_contacted_by=user_display(person.last_contacted_by),
-        days_since=days, freshness=freshness(days),
+        last_contacted_at=person.last_contacted_at, last_contacted_by=by,
+        days_since=days, freshness=freshness(days), contact_note=note,
     )
 
 

@@ -24,6 +24,7 @@ from stakeholders.models import Interaction, InteractionParticipant, Stakeholder
 from stakeholders.selectors.maps import stakeholder_map
 from stakeholders.selectors.review import review_account
 from stakeholders.selectors.stakeholders import company_interactions
+from stakeholders.views.review import prepare_rows
 
 from .common import (
     dialog_or_page,
@@ -89,7 +90,7 @@ def _after_save(request, company: Company, message: str, *, origin: str):
     """Where a successful save goes: the redrawn panel or review row (htmx), or back to a page."""
     if getattr(request, "htmx", None):
         if origin == "review":
-            row = review_account(company=company, viewer=request.user, rank=_rank(request))
+            row = prepare_rows([review_account(company=company, viewer=request.user, rank=_rank(request))])[0]
             response = render(request, "stakeholders/_review_row.html", {"row": row, "just_logged": True})
             return hx_saved(response, message, target=f"#review-row-{company.pk}")
         response = render(request, "stakeholders/_panel.html", panel_context(request, company))

@@ -59,3 +59,29 @@ def test_a_later_page_runs_the_same_queries_as_the_first(rep_client, companies):
             assert rep_client.get(LIST, {"page": page}).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_api_pages_fetch_ids_first_and_list_every_company_once_with_its_figures(rep_client, companies):
+    """GET /api/v1/companies/ pages the same way (revops.pagination.IdsFirstPaginator)."""
+    seen, counts = [], []
+    for page in (1, 2, 3, 4):
+        with CaptureQueriesContext(connection) as ctx:
+            response = rep_client.get("/api/v1/companies/", {"sort": "-arr", "page": page, "page_size": 40})
+        if page == 4:
+            assert response.status_code == 404
+            break
+        assert response.status_code == 200 and response.json()["count"] == 120
+        counts.append(len(ctx.captured_queries))
+        statements = [q["sql"] for q in ctx.captured_queries]
+        seen += response.json()["results"]
+    assert sorted(row["id"] for row in seen) == sorted(c.pk for c in companies)
+    assert [(-Decimal(r["arr"]), r["id"]) for r in seen] == sorted((-Decimal(r["arr"]), r["id"]) for r in seen)
+    by_pk = {c.pk: i for i, c in enumerate(companies)}
+    for row in seen:
+        i = by_pk[row["id"]]
+        assert Decimal(row["arr"]) == (Decimal(100 * (i % 3)) * 12 if i % 3 else 0)
+        assert row["workspace_count"] == (1 if i % 3 else 0)
+    assert counts[1] == counts[2]
+    # ids first: the statement with the OFFSET selects the ids alone (the figures only where the sort needs them)
+    offsets = [sql for sql in statements if "OFFSET" in sql]
+    assert len(offsets) == 1 and offsets[0].startswith('SELECT "accounts_company"."id" AS "pk" FROM'), offsets

@@ -5,7 +5,12 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Company, ResolutionSettings
-from accounts.selectors import company_annotate_penetration, company_hierarchy, company_small_deal_ids
+from accounts.selectors import (
+    company_annotate_penetration,
+    company_attach_penetration,
+    company_hierarchy,
+    company_small_deal_ids,
+)
 from tests.accounts.hierarchy_data import build_group
 from tests.factories import CompanyFactory, WorkspaceFactory
 
@@ -34,6 +39,8 @@ def cases():
 def flagged_three_ways(settings: ResolutionSettings) -> tuple[set, set, set]:
     annotated = company_annotate_penetration(Company.objects.all(), settings=settings)
     per_row = set(annotated.filter(small_deal=True).values_list("name", flat=True))
+    page = company_attach_penetration(list(Company.objects.all()), settings=settings)  # the account list's way
+    assert {c.name for c in page if c.small_deal} == per_row
     set_based = set(Company.objects.filter(pk__in=company_small_deal_ids(settings=settings)).values_list("name", flat=True))
     python = set()
     for company in Company.objects.filter(parent__isnull=True):
@@ -65,6 +72,25 @@ def test_penetration_and_unclosed_potential_are_rolled_up():
     assert rows["UK"].rollup_penetration is None and rows["UK"].unclosed_potential is None
     assert {name for name, c in rows.items() if c.small_deal} == {"Holdings", "Europe", "DE"}
     assert group["holdings"].pk in Company.objects.filter(pk__in=company_small_deal_ids()).values_list("pk", flat=True)
+
+
+def test_a_page_of_rows_gets_the_same_rolled_up_figures_in_one_query(django_assert_num_queries):
+    """The account list attaches the roll-ups to a page of fetched rows at once; same figures as the
+    per-row annotations, whatever the depth, for every company of the group and one outside it."""
+    build_group()
+    CompanyFactory(name="Loner", potential_arr=Decimal("5000"))
+    WorkspaceFactory(company=Company.objects.get(name="Loner"), mrr=Decimal("12.34"))
+    expected = {c.pk: c for c in company_annotate_penetration(Company.objects.all())}
+    rows = list(Company.objects.all())
+    settings = ResolutionSettings.load()
+    with django_assert_num_queries(1):
+        company_attach_penetration(rows, settings=settings)
+    fields = ("rollup_mrr", "rollup_arr", "rollup_potential", "subsidiary_count", "unclosed_potential", "small_deal")
+    for row in rows:
+        want = expected[row.pk]
+        assert {f: getattr(row, f) for f in fields} == {f: getattr(want, f) for f in fields}, row.name
+        assert row.rollup_penetration == pytest.approx(want.rollup_penetration)
+    assert company_attach_penetration([], settings=settings) == []
 
 
 def test_account_list_filters_small_deals_and_shows_the_badge(rep_client):

@@ -163,3 +163,32 @@ def test_reps_cannot_change_credit_splits(rep_client, rep):
                               {"splits": [{"rep": rep.pk, "kind": "split", "percent": "100"}]},
                               content_type="application/json")
     assert response.status_code == 403 and not CreditSplit.objects.exists()
+
+
+def test_nested_bodies_take_json_only_so_a_form_patch_is_refused_not_half_applied(admin_client, rep):
+    """A form cannot carry components, quotas or splits: PATCHing one as a form used to answer 200 with the
+    name changed and the nested part silently kept. Now 415, nothing changed, and the schema says JSON."""
+    plan = hybrid_plan()
+    components = list(plan.components.values_list("name", "weight"))
+    response = admin_client.patch(f"/api/v1/compensation/plans/{plan.pk}/",
+                                  "name=Renamed&components=Bookings", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and "detail" in response.json()
+    plan.refresh_from_db()
+    assert plan.name != "Renamed" and list(plan.components.values_list("name", "weight")) == components
+    assignment = assign(rep, plan)
+    response = admin_client.patch(f"/api/v1/compensation/assignments/{assignment.pk}/", {"draw_amount": "5"})
+    assert response.status_code == 415
+    deal = won(rep, 100000)
+    response = admin_client.put(f"/api/v1/compensation/opportunities/{deal.pk}/splits/",
+                                "splits=1", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and not CreditSplit.objects.exists()
+    # JSON still works, and the documented 415 names JSON for these operations.
+    renamed = admin_client.patch(f"/api/v1/compensation/plans/{plan.pk}/", {"name": "Renamed"},
+                                 content_type="application/json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed"
+    schema = admin_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    patch = schema["paths"]["/api/v1/compensation/plans/{id}/"]["patch"]
+    assert set(patch["requestBody"]["content"]) == {"application/json"}
+    assert "send JSON (" in patch["responses"]["415"]["description"]
+    companies = schema["paths"]["/api/v1/companies/"]["post"]
+    assert "form or multipart" in companies["responses"]["415"]["description"]
