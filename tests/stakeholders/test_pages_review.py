@@ -184,6 +184,24 @@ def test_rep_logs_from_the_review_and_gets_the_fresh_row(rep_client, rep, accoun
     assert '<span class="rank">2</span>' in html
     assert "Stale Stan" in html and "fresh-fresh" in html and ">today<" in html and "fresh-stale" not in html
     assert Interaction.objects.filter(company=charlie, logged_by=rep).count() == 2
+    # The redrawn row is the review's row: links back to the review at its rank, the plays column.
+    log_url = reverse("stakeholders:interaction_create", args=[charlie.pk])
+    assert f'href="{log_url}?stakeholder={person.pk}&amp;origin=review&amp;rank=2"' in html
+    assert "last contact " in html and f"by {rep.get_full_name() or rep.get_username()}" in html
+    assert 'class="col-plays"' in html
+
+
+def test_the_row_redrawn_after_logging_keeps_the_accounts_open_plays(rep_client, rep, accounts):
+    from tests.playbooks.factories import PlaybookFactory, PlayFactory
+
+    charlie = accounts["charlie"]
+    person = StakeholderFactory(company=charlie, name="Pat Play", key_rank=1)
+    PlayFactory(playbook=PlaybookFactory(name="Consolidation push"), company=charlie, assignee=rep)
+    response = rep_client.post(reverse("stakeholders:interaction_create", args=[charlie.pk]), {
+        "origin": "review", "rank": "3", "stakeholders": [person.pk], "channel": "video",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+    }, **HTMX)
+    assert response.status_code == 200 and "Consolidation push" in response.content.decode()
 
 
 def _count_queries(client, url) -> int:
