@@ -26,6 +26,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Company, ProductUser, Team
+from accounts.services.demo.write import analyze_tables
 from stakeholders.models import (
     ActionItem,
     Interaction,
@@ -322,6 +323,7 @@ def demo_seed(*, seed: int, today: date, progress=None) -> dict[str, int]:
          for ix, group in seeder.participants for k in dict.fromkeys(group)],
         batch_size=BATCH,
     )
+    analyze_tables(Stakeholder, Interaction, InteractionParticipant)
     last_contact_refresh(stakeholder_ids=Stakeholder.objects.filter(external_id__startswith=PREFIX).values("pk"))
     report("interactions", len(seeder.interactions), monotonic() - started, True)
     sessions = _last_week_sessions(today=today, rng=seeder.rng)
