@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import F, FloatField, QuerySet, Window
 from django.db.models.functions import Cast, RowNumber
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from accounts.models import Company, Team
 from accounts.selectors.companies import company_with_metrics
@@ -181,7 +181,8 @@ def _key_row(person: Stakeholder, *, zone: ZoneInfo, today: date) -> KeyStakehol
     if person.last_contacted_at is None:
         note = "never contacted"
     else:
-        note = f"last contact {dateformat.format(timezone.localtime(person.last_contacted_at, zone), 'M j, Y')}"
+        local = timezone.localtime(person.last_contacted_at, zone)
+        note = f"last contact {local:%b} {local.day}, {local.year}"  # "Mar 3, 2026" (the product is in English)
         note += f" by {by}" if by else ""
     return KeyStakeholder(
         id=person.pk, name=person.name, title=person.title, role=person.role, role_label=person.get_role_display(),
