@@ -18,7 +18,7 @@ from revops.errors import ApplicationError
 
 from .generate import demo_generate
 from .specs import DEMO_PREFIX, PEOPLE, PROFILES, TEAMS, SizeProfile
-from .write import demo_write
+from .write import analyze_tables, demo_write
 
 DEMO_PASSWORD = "revops-demo"
 MIN_COMPANIES = 20  # the showcase accounts alone take eleven
@@ -66,6 +66,7 @@ def demo_seed(
         counts = demo_write(data=data, password=DEMO_PASSWORD, progress=report)
         for module in demo_extensions():
             counts.update(module.demo_seed(seed=seed, today=today or date.today(), progress=report) or {})
+            analyze_tables()  # the next area's demo reads what this one wrote (a playbook's signal: contracts)
     return DemoSeedResult(seed=seed, size=size, counts=counts)
 
 
