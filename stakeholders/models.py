@@ -138,6 +138,12 @@ class Interaction(models.Model):
                 fields=["next_step_due"], condition=Q(next_step_due__isnull=False, next_step_done_at__isnull=True),
                 name="interaction_open_next_steps",
             ),
+            # A rep's open next steps ("next_step_open" with an owner or a company): ~3 % of the interactions,
+            # found per account instead of reading the whole table.
+            models.Index(
+                fields=["company", "-occurred_at"], condition=Q(next_step_done_at__isnull=True) & ~Q(next_step=""),
+                name="interaction_open_by_company",
+            ),
         ]
 
     def __str__(self) -> str:

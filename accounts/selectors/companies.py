@@ -3,6 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -110,12 +111,27 @@ class CompanyListPages:
         return company_attach_penetration([rows[pk] for pk in ids if pk in rows], settings=self.settings)
 
 
+def distinct_values(field: str) -> list[str]:
+    """The distinct non-empty values of a company column, sorted, by hopping through its index.
+
+    One index probe per distinct value (a recursive "next value after this one"), where SELECT DISTINCT
+    read all 100,000 companies for 16 countries (25–45 ms per dropdown, on every account list).
+    """
+    table, column = connection.ops.quote_name(Company._meta.db_table), connection.ops.quote_name(
+        Company._meta.get_field(field).column)
+    sql = (
+        f"WITH RECURSIVE hop(value) AS (SELECT MIN({column}) FROM {table} WHERE {column} > '' "
+        f"UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > hop.value) FROM hop "
+        "WHERE hop.value IS NOT NULL) SELECT value FROM hop WHERE value IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def company_filter_options() -> dict:
     """The values the account list's filter dropdowns offer: what exists in the data, sorted."""
-    countries = Company.objects.exclude(country="").order_by("country").values_list("country", flat=True).distinct()
-    industries = (
-        Company.objects.exclude(industry="").order_by("industry").values_list("industry", flat=True).distinct()
-    )
+    countries, industries = distinct_values("country"), distinct_values("industry")
     # EXISTS: one index probe per user, where a join with DISTINCT went through every owned company.
     owners = (
         get_user_model()

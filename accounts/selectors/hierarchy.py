@@ -310,17 +310,19 @@ def company_attach_penetration(
     ids = [c.pk for c in companies]
     if not ids:
         return companies
+    # The walk carries each node's potential, so nothing joins the companies again: PostgreSQL cannot
+    # estimate a recursive CTE's size and hashed every company (100,000 rows) to join ~80 nodes.
     sql = (
-        "WITH RECURSIVE closure(ancestor_id, descendant_id, depth) AS ("
-        f"SELECT id, id, 0 FROM {COMPANY_TABLE} WHERE id IN ({', '.join(['%s'] * len(ids))}) "
+        "WITH RECURSIVE closure(ancestor_id, descendant_id, depth, potential) AS ("
+        f"SELECT id, id, 0, potential_arr FROM {COMPANY_TABLE} WHERE id IN ({', '.join(['%s'] * len(ids))}) "
         "UNION ALL "
-        f"SELECT closure.ancestor_id, child.id, closure.depth + 1 FROM {COMPANY_TABLE} child "
+        f"SELECT closure.ancestor_id, child.id, closure.depth + 1, child.potential_arr FROM {COMPANY_TABLE} child "
         f"JOIN closure ON child.parent_id = closure.descendant_id WHERE closure.depth < {MAX_HIERARCHY_DEPTH}) "
         "SELECT ancestor_id, COALESCE(SUM(own_mrr), 0), MAX(CASE WHEN depth = 0 THEN potential END), "
         "SUM(CASE WHEN depth > 0 THEN potential END), COUNT(*) - 1 "
-        "FROM (SELECT closure.ancestor_id, closure.depth, c.potential_arr AS potential, "
+        "FROM (SELECT closure.ancestor_id, closure.depth, closure.potential, "
         f"(SELECT SUM(w.mrr) FROM {WORKSPACE_TABLE} w WHERE w.company_id = closure.descendant_id) AS own_mrr "
-        f"FROM closure JOIN {COMPANY_TABLE} c ON c.id = closure.descendant_id) nodes "
+        "FROM closure) nodes "
         "GROUP BY ancestor_id"
     )
     with connection.cursor() as cursor:

@@ -85,3 +85,13 @@ def test_api_pages_fetch_ids_first_and_list_every_company_once_with_its_figures(
     # ids first: the statement with the OFFSET selects the ids alone (the figures only where the sort needs them)
     offsets = [sql for sql in statements if "OFFSET" in sql]
     assert len(offsets) == 1 and offsets[0].startswith('SELECT "accounts_company"."id" AS "pk" FROM'), offsets
+
+
+def test_filter_dropdowns_offer_each_country_and_industry_once_sorted(rep_client):
+    for country, industry in (("DE", "Retail"), ("US", ""), ("DE", "Banking"), ("", "Retail"), ("AT", "Zoos")):
+        CompanyFactory(country=country, industry=industry)
+    options = rep_client.get(LIST).context["options"]
+    assert options["countries"] == ["AT", "DE", "US"]
+    assert options["industries"] == ["Banking", "Retail", "Zoos"]
+    html = rep_client.get(LIST).content.decode()
+    assert html.count('<option value="DE"') == 1 and '<option value="Zoos"' in html
