@@ -81,7 +81,12 @@ class Company(models.Model):
                 condition=Q(potential_arr__isnull=True) | Q(potential_arr__gte=0), name="company_potential_nonneg"
             ),
         ]
-        indexes = [models.Index(Lower("name"), name="company_name_lower_idx")]
+        indexes = [
+            models.Index(Lower("name"), name="company_name_lower_idx"),
+            # the account list's country and industry dropdowns hop through these (one probe per value)
+            models.Index(fields=["country"], name="company_country_idx"),
+            models.Index(fields=["industry"], name="company_industry_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

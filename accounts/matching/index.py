@@ -570,7 +570,7 @@ class CompanyNameIndex:
             if found:
                 seen.update(found)
         variants = {}
-        for word in seen:
+        for word in sorted(seen):  # in a fixed order (a set's depends on the process's hash seed)
             similarity = _typo_similarity(token, word, known_word=False)
             if similarity:
                 variants[word] = similarity
@@ -648,7 +648,9 @@ class CompanyNameIndex:
             return self._roles[token]
         role = None
         if len(token) >= SHORTEST_TYPO_WORD:
-            for form in {*_typed_forms(token), squeeze(token)}:
+            # the word as typed first, then its singular guesses, then squeezed: the first hit wins, so
+            # the order must not be a set's (it would depend on the process's hash seed)
+            for form in dict.fromkeys([*_typed_forms(token), squeeze(token)]):
                 hit = rf_process.extractOne(
                     form, _BUILTIN_WORDS, scorer=OSA.distance, score_cutoff=_edit_budget(len(form))
                 )

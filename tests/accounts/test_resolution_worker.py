@@ -113,3 +113,34 @@ def test_the_command_resolves_in_several_processes_as_in_one(require_postgres, t
     assert (run.status, run.counts["jobs"]) == ("done", 3), run.error
     assert snapshot() == reference
     assert "Users: auto" in out.getvalue()
+
+
+def test_several_processes_keep_decisions_and_give_what_one_gives(require_postgres, transactional_db):
+    """In forked processes, people's decisions stay as they are and anchor their colleagues in the
+    other processes' id ranges too, and every other record ends as one process leaves it."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from accounts.models import MatchFields
+    from tests.accounts.scenario_resolution import decide_manually
+
+    data = build(workspaces=12, people=5)
+    acme, globex = data["companies"][:2]
+    free = ProductUser.objects.filter(email__contains="mail.com").order_by("id")
+    decide_manually(free[0], company=globex, status=MatchFields.Status.CONFIRMED)
+    decide_manually(free[1], company=None, status=MatchFields.Status.REJECTED)
+    decide_manually(ProductUser.objects.filter(email__endswith="@acme.com").order_by("id")[0], company=globex,
+                    status=MatchFields.Status.CONFIRMED)
+    decide_manually(data["workspaces"][3], company=acme, status=MatchFields.Status.CONFIRMED)
+    call_command("resolve_accounts", "--full", stdout=StringIO())
+    reference = snapshot()
+    unlocked = dict(match_method__in=["", "domain", "name", "workspace", "colleagues", "members"],
+                    match_status__in=["", "auto", "review", "unmatched"])
+    ProductUser.objects.filter(**unlocked).update(**RESET)
+    Workspace.objects.filter(**unlocked).update(**RESET)
+    call_command("resolve_accounts", "--full", "--jobs", "2", stdout=StringIO())
+    run = ResolutionRun.objects.order_by("-id").first()
+    assert (run.status, run.counts["jobs"], run.counts["users"]["locked"]) == ("done", 2, 3), run.error
+    assert run.counts["workspaces"]["locked"] == 1
+    assert snapshot() == reference

@@ -27,8 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models.expressions import RawSQL
-from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Lookup, Q, Sum, Value, When
 
 from accounts.models import ProductUser, Workspace, WorkspaceMembership
 
@@ -80,7 +79,7 @@ class Selection:
         """Querysets covering the selection (several when ids must be split into batches)."""
         if self.ids is not None:
             for batch in _batched(self.ids):
-                yield qs.filter(**{f"{field}__in": id_in(batch)})
+                yield qs.filter(id_filter(field, batch))
             return
         if self.lo is not None:
             qs = qs.filter(**{f"{field}__gte": self.lo})
@@ -94,14 +93,28 @@ def batch_size() -> int:
     return 200_000 if connection.vendor == "postgresql" else 900
 
 
-def id_in(batch: list[int]):
-    """The right-hand side of an ``__in`` filter: the list itself, or on PostgreSQL one array
-    parameter (tens of thousands of placeholders cost more to build and plan than the query)."""
+class _AnyOf(Lookup):
+    """``field = ANY(%s::bigint[])`` (PostgreSQL): ``id_filter``'s lookup."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*params, self.rhs]
+
+
+def id_filter(field: str, batch: list[int]):
+    """A filter: ``field`` is one of these ids. On PostgreSQL ``field = ANY(array)``, the ids as one
+    array parameter (tens of thousands of placeholders cost more to build and plan than the query):
+    a B-tree scan then takes the ids in order, and a bitmap scan reads each page once — unlike
+    ``IN (SELECT unnest(array))``, joined in hash order, a random index descent per id (the members
+    of 11,000 workspaces and their 75,000 users: 0.4 s instead of 1.8 s)."""
     if connection.vendor == "postgresql":
         # as an array literal: psycopg adapts a list element by element in Python (200,000 ids:
         # 0.21 s of CPU; joined here: 0.04 s)
-        return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(map(str, batch)) + "}",))
-    return batch
+        return _AnyOf(F(field), "{" + ",".join(map(str, batch)) + "}")
+    return Q(**{f"{field}__in": batch})
 
 
 def is_locked(method: str, status: str) -> bool:
@@ -201,12 +214,23 @@ class Neighbourhood:
 
 
 PARALLEL_READ_MIN = 1_000  # workspaces per half before a neighbourhood is read on two connections
-_MEMBER_COLUMNS = ("workspace_id", "role", "user_id", *(f"user__{column}" for column in USER_COLUMNS[1:]))
 
 
 def _member_rows(workspace_ids: list[int]) -> Iterator[tuple]:
+    """(workspace, role, *USER_COLUMNS) of every member of these workspaces: the memberships, then
+    their users in one read by id — joined, every member cost a random descent of the users' primary
+    key (75,000 members: 1.8 s in PostgreSQL instead of 0.4 s)."""
     for batch in _batched(workspace_ids):
-        yield from _rows(WorkspaceMembership.objects.filter(workspace_id__in=id_in(batch)), _MEMBER_COLUMNS)
+        links = list(_rows(WorkspaceMembership.objects.filter(id_filter("workspace_id", batch)),
+                           ("workspace_id", "role", "user_id")))
+        users: dict[int, tuple] = {}
+        for user_batch in _batched({user_id for _, _, user_id in links}):
+            for row in _rows(ProductUser.objects.filter(id_filter("id", user_batch)), USER_COLUMNS):
+                users[row[0]] = row
+        for workspace_id, role, user_id in links:
+            row = users.get(user_id)
+            if row is not None:  # else deleted meanwhile (a join would not have found it either)
+                yield (workspace_id, role, *row)
 
 
 class _Done:
@@ -221,7 +245,7 @@ def workspace_rows(ids: Iterable[int]) -> dict[int, tuple]:
     """``WORKSPACE_COLUMNS`` of these workspaces, by id."""
     found: dict[int, tuple] = {}
     for batch in _batched(ids):
-        for row in _rows(Workspace.objects.filter(id__in=id_in(batch)), WORKSPACE_COLUMNS):
+        for row in _rows(Workspace.objects.filter(id_filter("id", batch)), WORKSPACE_COLUMNS):
             found[row[0]] = row
     return found
 
@@ -416,12 +440,12 @@ def _evidence_outcomes(ctx, domains: DomainStep, pending: list[_Pending], anchor
                 anchors[user_id] = company_id
     else:
         for batch in _batched(pending_ids):
-            rows = WorkspaceMembership.objects.filter(user_id__in=id_in(batch))
+            rows = WorkspaceMembership.objects.filter(id_filter("user_id", batch))
             for user_id, workspace_id in _rows(rows, ("user_id", "workspace_id")):
                 user_workspaces[user_id].append(workspace_id)
         members = defaultdict(list)
         for batch in _batched({w for ws in user_workspaces.values() for w in ws}):
-            rows = WorkspaceMembership.objects.filter(workspace_id__in=id_in(batch))
+            rows = WorkspaceMembership.objects.filter(id_filter("workspace_id", batch))
             for workspace_id, user_id in _rows(rows, ("workspace_id", "user_id")):
                 members[workspace_id].append(user_id)
         # anchors of members outside the selection, worked out exactly as for those inside it
@@ -429,7 +453,7 @@ def _evidence_outcomes(ctx, domains: DomainStep, pending: list[_Pending], anchor
         if selection.ids is not None:
             outside -= set(selection.ids)
         for batch in _batched(outside):
-            rows = ProductUser.objects.filter(id__in=id_in(batch))
+            rows = ProductUser.objects.filter(id_filter("id", batch))
             for user_id, email, company_id, method, status in _rows(
                 rows, ("id", "email", "company_id", "match_method", "match_status")
             ):
@@ -443,7 +467,7 @@ def _evidence_outcomes(ctx, domains: DomainStep, pending: list[_Pending], anchor
         workspace_names = {w: prefetched[w][1] for w in members if w in prefetched}
     else:
         for batch in _batched(members.keys()):
-            workspace_names.update(Workspace.objects.filter(id__in=id_in(batch)).order_by().values_list("id", "name"))
+            workspace_names.update(Workspace.objects.filter(id_filter("id", batch)).order_by().values_list("id", "name"))
     sizes = {w: len(m) for w, m in members.items()}
     anchor_counts: dict[int, Counter] = {}
     for workspace_id, member_ids in members.items():

@@ -55,7 +55,7 @@ from accounts.models import (
 )
 
 from .context import ResolutionContext, _digest, context_load
-from .engine import LOCKED, Neighbourhood, Selection, batch_size, id_in, users_resolve, workspaces_resolve
+from .engine import LOCKED, Neighbourhood, Selection, batch_size, id_filter, users_resolve, workspaces_resolve
 from .writes import outcomes_write
 from .evidence import Method, Status
 
@@ -359,7 +359,7 @@ def _ids(qs) -> set[int]:
 def _workspaces_of(user_ids: set[int]) -> set[int]:
     found: set[int] = set()
     for batch in _batches(user_ids):
-        memberships = WorkspaceMembership.objects.filter(user_id__in=id_in(batch))
+        memberships = WorkspaceMembership.objects.filter(id_filter("user_id", batch))
         found.update(memberships.values_list("workspace_id", flat=True))
     return found
 
