@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py --reuse        # the usual run (seeds the database only if it is missing)
     .venv/bin/python bench/load.py [--server postgres://postgres@127.0.0.1:5432] [--db revops_load]
                                    [--reuse] [--drop] [--users 50] [--duration 60] [--warmup 10]
-                                   [--think 2-8] [--workers 5] [--threads 2] [--port 0]
+                                   [--think 2-8] [--workers 9] [--threads 1] [--port 0]
                                    [--cache redis://127.0.0.1:6379/7] [--seed 42] [--size large]
 
 Database: without --reuse the scratch database --db is dropped, created, migrated and seeded with
@@ -786,9 +786,10 @@ def main() -> None:
     parser.add_argument("--think", type=parse_think, default=(2.0, 8.0),
                         help="Think time between actions, seconds: LOW-HIGH uniform, one value, or 0.")
     # Processes rather than threads: a CPU-bound request holds its worker's GIL, so with 2 workers × 4
-    # threads one slow page stalls three others (measured: p95 1–2.6 s vs 0.1–0.8 s with 5 × 2).
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes.")
-    parser.add_argument("--threads", type=int, default=2, help="Threads per gunicorn worker (gthread).")
+    # threads one slow page stalls three others (measured: p95 1–2.6 s vs 0.1–0.8 s with 5 × 2), and with
+    # 5 × 2 two pages landing in one process still queue (weekly review p95 688 ms vs 260 ms with 9 × 1).
+    parser.add_argument("--workers", type=int, default=9, help="gunicorn worker processes.")
+    parser.add_argument("--threads", type=int, default=1, help="Threads per gunicorn worker (gthread).")
     parser.add_argument("--port", type=int, default=0, help="0: a free port.")
     parser.add_argument("--cache", default="redis://127.0.0.1:6379/7", help='CACHE_URL; "" for the in-process cache.')
     parser.add_argument("--seed", type=int, default=42)
