@@ -25,8 +25,10 @@ class IdsFirstPaginator(Paginator):
     queryset annotates and prefetches.
 
     PostgreSQL evaluates the select list's correlated subqueries (a company's MRR, seats, users …) for
-    every row an OFFSET skips as well: page 50 of the companies computed 2,500 rows' figures to send 50.
-    The queryset's ordering must end with a unique column (the viewsets order by …, "id").
+    every row an OFFSET skips as well: page 50 of the companies computed 2,500 rows' figures to send 50,
+    and the ids alone skip the joins of select_related. Sorting by a figure still computes it for every
+    row; that is what the sort asks for. The queryset's ordering must end with a unique column (the
+    account list and the viewsets order by …, "id"). Used by the account list page and the API.
     """
 
     def page(self, number):

@@ -5,7 +5,6 @@ penetration and the small-deal flag; consolidation: candidates for one enterpris
 """
 from accounts.selectors.companies import (  # noqa: F401
     MONEY,
-    CompanyListPages,
     company_children,
     company_filter_options,
     company_get,

@@ -24,7 +24,6 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 
 from accounts.filters import CompanyFilter
-from accounts.selectors.hierarchy import company_attach_penetration
 from accounts.models import Company, ProductUser, UsageRecord, Workspace, WorkspaceMembership
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -76,39 +75,11 @@ def company_with_metrics(qs: QuerySet[Company] | None = None) -> QuerySet[Compan
 
 def company_list(*, filters: dict | None = None) -> QuerySet[Company]:
     """Companies, filtered and sorted, with their own figures (correlated subqueries: the database
-    computes them for the fetched rows only; a count ignores them). The rolled-up penetration and the
-    small-deal flag of the rows shown are added by `CompanyListPages`, for a page at once."""
+    computes them for the fetched rows only; a count ignores them). Page it with
+    `revops.pagination.IdsFirstPaginator` (never compute figures for rows an OFFSET skips) and add the
+    rolled-up penetration and small-deal flag of the rows shown with `company_attach_penetration`."""
     qs = company_with_metrics(Company.objects.select_related("owner", "parent"))
     return CompanyFilter(filters or {}, queryset=qs).qs
-
-
-class CompanyListPages:
-    """The account list as a Paginator pages it: a page's ids first (filters and sort alone), then
-    the figures of those rows only, and their roll-ups in one query for the page.
-
-    PostgreSQL computes the per-row subqueries of the select list (figures, roll-ups) for every row
-    an OFFSET skips, too: page 30 computed the roll-ups of 1,550 companies to show 50 (0.6 s at
-    100,000 companies), and a sort by a plain column joined and carried every row's owner and parent.
-    Sorting by a figure still computes it for every row; that is what the sort asks for.
-    """
-
-    ordered = True  # the queryset's ordering always ends with the primary key
-
-    def __init__(self, queryset: QuerySet[Company], *, settings=None):
-        self.queryset, self.settings = queryset, settings
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1][0]
-        ids = list(self.queryset.values_list("pk", flat=True)[index])
-        rows = {company.pk: company for company in self.queryset.filter(pk__in=ids).order_by()}
-        return company_attach_penetration([rows[pk] for pk in ids if pk in rows], settings=self.settings)
 
 
 def distinct_values(field: str) -> list[str]:

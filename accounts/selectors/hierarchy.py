@@ -5,8 +5,10 @@ Two shapes, for two kinds of work:
 * Per-row annotators (`company_annotate_rollups`, `company_annotate_penetration`) add correlated
   scalar subqueries to any company queryset. Each walks one company's subtree down the
   `parent_id` index and sums workspaces / users through their `company_id` indexes, so the
-  cost follows the rows actually fetched (a page of 50, an account, a sorted top-N) and the
-  querysets stay composable (filter, order_by, OuterRef).
+  cost follows the rows actually fetched and the querysets stay composable (filter, order_by,
+  OuterRef). `company_attach_penetration` gives rows already fetched (a page of the account
+  list) the same figures in one query: PostgreSQL evaluates a correlated subquery again for
+  every place an annotation is referenced.
 * Whole-table passes (`company_small_deal_ids`, the consolidation selectors) compute the
   closure of every hierarchy once, set-based, for selections over all companies.
 
@@ -328,15 +330,14 @@ def company_attach_penetration(
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         figures = {row[0]: row[1:] for row in cursor.fetchall()}
-    money = Decimal("0.01")
     for company in companies:
         mrr, own, below, subsidiaries = figures.get(company.pk, (0, None, None, 0))
-        mrr = Decimal(mrr or 0).quantize(money)
+        mrr = _decimal(mrr or 0)
         potential = rollup_potential(_decimal(own), _decimal(below))
         arr = mrr * TWELVE
         company.rollup_mrr, company.rollup_arr, company.rollup_potential = mrr, arr, potential
         company.subsidiary_count = int(subsidiaries or 0)
-        company.rollup_penetration = penetration_ratio(arr, potential) if potential and potential > 0 else None
+        company.rollup_penetration = penetration_ratio(arr, potential)
         company.unclosed_potential = None if potential is None else max(potential - arr, Decimal(0))
         company.small_deal = is_small_deal(arr, potential, settings=settings)
     return companies

@@ -2,7 +2,6 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
@@ -11,6 +10,7 @@ from accounts import selectors
 from accounts.charts import COMPACT_WIDTH, usage_chart_svg, usage_summary, usage_table_rows
 from accounts.models import Company, ResolutionSettings
 from accounts.selectors.hierarchy import TreeNode
+from revops.pagination import IdsFirstPaginator
 from revops.roles import is_revops_admin
 
 PAGE_SIZE = 50
@@ -31,9 +31,9 @@ def _wants_results_only(request) -> bool:
 
 def company_list(request):
     settings = ResolutionSettings.load()
-    companies = selectors.CompanyListPages(selectors.company_list(filters=request.GET), settings=settings)
-    paginator = Paginator(companies, PAGE_SIZE)
+    paginator = IdsFirstPaginator(selectors.company_list(filters=request.GET), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    selectors.company_attach_penetration(page.object_list, settings=settings)  # the page's roll-ups at once
     active_filters = {key: request.GET[key] for key in FILTER_KEYS if request.GET.get(key, "").strip()}
     context = {
         "page": page,

@@ -1,4 +1,4 @@
-"""The account list's pages (accounts.selectors.CompanyListPages: a page's ids first, then the figures
+"""The account list's pages (revops.pagination.IdsFirstPaginator: a page's ids first, then the figures
 of those rows): every account once, in sort order across pages, with the figures of the page's rows."""
 from decimal import Decimal
 
