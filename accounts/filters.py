@@ -77,7 +77,7 @@ class CompanyFilter(django_filters.FilterSet):
     sort = StableOrderingFilter(
         fields=(
             ("name", "name"),
-            ("arr", "arr"),
+            ("mrr", "arr"),  # ARR is MRR × 12: the same order, without the multiplication per row
             ("potential_arr", "potential"),
             ("penetration", "penetration"),
             ("employee_count", "employees"),

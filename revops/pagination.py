@@ -1,9 +1,10 @@
 from django.core.paginator import Paginator
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
-class StandardPagination(PageNumberPagination):
+class PageSizeMixin:
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -18,6 +19,30 @@ class StandardPagination(PageNumberPagination):
         if len(values) > 1 or not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
             raise ValidationError({self.page_size_query_param: ["A whole number of 1 or more."]})
         return min(int(raw), self.max_page_size)
+
+
+class StandardPagination(PageSizeMixin, PageNumberPagination):
+    """Numbered pages with the total `count`."""
+
+
+class FeedPagination(PageSizeMixin, CursorPagination):
+    """Newest first, paged by an opaque cursor (`next` / `previous` links), for append-only logs such as
+    the interactions.
+
+    Pages stay consistent while reps keep logging: a contact logged between two requests does not push
+    a row of page 1 onto page 2 (numbered pages would show it twice), and no request counts the whole
+    log — an exact COUNT of 1.2 M interactions costs 35–65 ms on every page, the largest part of the
+    list's time. A narrower list (?company=, ?logged_by=, ?since= …) pages the same way.
+    """
+
+    ordering = ("-occurred_at", "-id")
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: ["Not a cursor this list gave out: follow `next` or "
+                                                             "`previous` as they are."]}) from None
 
 
 class IdsFirstPaginator(Paginator):

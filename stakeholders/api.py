@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Company, ProductUser, Team
 from revops.api import FilterBackend, StrictBooleanField, StrictModelSerializer
+from revops.pagination import FeedPagination
 from revops.roles import is_manager, is_revops_admin, managed_team_ids
 from revops.timezones import days_since, local_today, user_zone
 from stakeholders.filters import InteractionFilter, StakeholderFilter
@@ -203,6 +204,7 @@ class InteractionViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
     filter_backends = [FilterBackend]
     filterset_class = InteractionFilter
+    pagination_class = FeedPagination  # newest first by cursor: stable while contacts are logged, no COUNT
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Interaction]:

@@ -262,11 +262,15 @@ def test_interaction_filters(client, rep, account):
     log_contact(carla, by=rep, days_ago=3, channel="phone")
     log_contact(tom, by=rep, days_ago=40)
     client.force_login(rep)
-    assert client.get(f"/api/v1/interactions/?stakeholder={tom.pk}").json()["count"] == 1
-    assert client.get("/api/v1/interactions/?channel=phone").json()["count"] == 1
+
+    def listed(query: str) -> int:
+        return len(client.get(f"/api/v1/interactions/?{query}").json()["results"])
+
+    assert listed(f"stakeholder={tom.pk}") == 1
+    assert listed("channel=phone") == 1
     since = (timezone.localdate() - timedelta(days=7)).isoformat()
-    assert client.get(f"/api/v1/interactions/?since={since}").json()["count"] == 1
-    assert client.get(f"/api/v1/interactions/?company={company.pk}&role=champion").json()["count"] == 1
+    assert listed(f"since={since}") == 1
+    assert listed(f"company={company.pk}&role=champion") == 1
 
 
 # --- the weekly review and sessions ---------------------------------------------------------------
@@ -413,3 +417,28 @@ def test_text_sent_as_a_number_is_refused_and_nothing_is_written(client, manager
     notes = client.patch(f"/api/v1/review-sessions/{session_id}/", {"notes": 7}, content_type="application/json")
     assert notes.status_code == 400 and list(notes.json()) == ["notes"]
     assert not ActionItem.objects.exists() and ReviewSession.objects.get(pk=session_id).notes == ""
+
+
+def test_interactions_page_newest_first_by_cursor_while_contacts_are_logged(client, rep, account):
+    """The interactions feed pages by cursor: a contact logged between two requests neither repeats a
+    row on the next page nor hides one; a made-up cursor is a 400 naming `cursor`."""
+    company, carla, tom = account
+    for days in range(5, 0, -1):
+        log_contact(carla, by=rep, days_ago=days)
+    client.force_login(rep)
+    first = client.get("/api/v1/interactions/?page_size=2").json()
+    assert "count" not in first and first["previous"] is None
+    log_contact(tom, by=rep, days_ago=0)  # logged while the rep reads page 1
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    seen = [row["id"] for page in (first, second, third) for row in page["results"]]
+    expected = list(Interaction.objects.filter(occurred_at__lt=timezone.now() - timedelta(hours=12))
+                    .order_by("-occurred_at", "-id").values_list("id", flat=True))
+    assert seen == expected  # the five older contacts, each once, newest first
+    assert third["next"] is None
+    assert client.get(second["previous"]).json()["results"] == first["results"]
+    newest = client.get("/api/v1/interactions/?page_size=2").json()["results"][0]
+    assert newest["id"] == Interaction.objects.order_by("-occurred_at", "-id").first().pk
+
+    bad = client.get("/api/v1/interactions/?cursor=bm9wZQ")
+    assert bad.status_code == 400 and "cursor" in bad.json()

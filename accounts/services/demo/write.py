@@ -116,7 +116,7 @@ class BulkWriter:
         table = quote(model._meta.db_table)
         columns = [quote(self._column(model, f)) for f in fields]
         autos = [quote(self._column(model, f)) for f in self._auto_fields(model, fields, False)]
-        missing = {f.column for f in model._meta.concrete_fields if not f.primary_key} - {
+        missing = {f.column for f in model._meta.concrete_fields if not f.primary_key and not f.has_db_default()} - {
             c.strip('"') for c in columns + autos}
         if missing:
             raise ValueError(f"{model.__name__}: no value for {sorted(missing)}")
