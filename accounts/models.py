@@ -93,6 +93,7 @@ class Company(models.Model):
             # the account list's country and industry dropdowns hop through these (one probe per value)
             models.Index(fields=["country"], name="company_country_idx"),
             models.Index(fields=["industry"], name="company_industry_idx"),
+            models.Index(fields=["updated_at"], name="company_updated_idx"),  # the forecast cache's data version
         ]
 
     def __str__(self) -> str:

@@ -81,6 +81,8 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["company", "start_date", "end_date"], name="contract_company_term"),
             models.Index(fields=["status", "end_date"], name="contract_status_end"),
+            # the forecast roll-up cache's data version reads MAX(updated_at) off it
+            models.Index(fields=["updated_at"], name="contract_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -161,6 +163,7 @@ class Opportunity(models.Model):
         indexes = [
             models.Index(fields=["company", "close_date"], name="opportunity_company_close"),
             models.Index(fields=["owner", "close_date"], name="opportunity_owner_close"),
+            models.Index(fields=["updated_at"], name="opportunity_updated_idx"),  # the roll-up cache's version
         ]
 
     def __str__(self) -> str:

@@ -418,12 +418,14 @@ def _rollup_single_flight(key: str, today: date) -> Rollup:
 
 
 def _data_version() -> tuple:
-    """What the roll-up depends on, cheaply: the latest run and the contracts/deals last touched."""
+    """What the roll-up depends on, cheaply: the latest run, and per table its row count (a deletion) and
+    the last change. MAX(updated_at) is read off an index apart from the count: asked in one aggregate,
+    PostgreSQL read every row of the three tables (~110 ms at 100k rows each, on every forecast page)."""
     run = ForecastRun.objects.filter(status=ForecastRun.Status.SUCCEEDED).aggregate(last=Max("id"))["last"]
-    contracts = Contract.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    deals = Opportunity.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    companies = Company.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    return run, contracts["n"], contracts["at"], deals["n"], deals["at"], companies["n"], companies["at"]
+    version = [run]
+    for model in (Contract, Opportunity, Company):
+        version += [model.objects.aggregate(n=Count("*"))["n"], model.objects.aggregate(at=Max("updated_at"))["at"]]
+    return tuple(version)
 
 
 def forecast_rollup(*, today: date | None = None, run: ForecastRun | None = None, top: int = TOP_ACCOUNTS) -> Rollup:

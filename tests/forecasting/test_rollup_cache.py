@@ -68,3 +68,33 @@ def test_a_lock_left_without_a_result_does_not_block_for_ever(monkeypatch):
     assert result is not None and calls == [1]
     assert time.monotonic() - started < 10
     assert cache.get(key) is not None
+
+
+def test_the_data_version_moves_with_every_change_the_rollup_depends_on():
+    """Added, edited and deleted contracts, deals and companies each give the cache a new key."""
+    from accounts.models import Company
+    from forecasting.models import Contract, Opportunity
+    from tests.factories import CompanyFactory
+    from tests.forecasting.factories import ContractFactory, OpportunityFactory
+
+    spare = CompanyFactory()
+    seen = [rollup_module._data_version()]
+
+    def changed():
+        seen.append(rollup_module._data_version())
+        return seen[-1] != seen[-2]
+
+    company = CompanyFactory()
+    assert changed()
+    contract = ContractFactory(company=company)
+    assert changed()
+    deal = OpportunityFactory(company=company)
+    assert changed()
+    assert not changed()  # nothing happened
+    Opportunity.objects.filter(pk=deal.pk).update(amount=deal.amount + 1, updated_at=rollup_module.timezone.now())
+    assert changed()
+    Contract.objects.filter(pk=contract.pk).delete()  # a deletion leaves MAX(updated_at) where it was
+    assert changed()
+    Company.objects.filter(pk=spare.pk).delete()  # an older company: only the count tells
+    assert changed()
+    assert len(set(seen)) == len(seen) - 1  # every change gave a version not seen before
