@@ -65,16 +65,8 @@ class Company(models.Model):
     country = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # The company's own workspaces (not rolled up): Σ mrr, Σ seats, how many. Written only by the
-    # database's triggers on the workspaces table (accounts/services/figures.py), never by Django.
-    own_mrr = models.DecimalField(max_digits=14, decimal_places=2, default=0, db_default=0, editable=False)
-    own_seats = models.BigIntegerField(default=0, db_default=0, editable=False)
-    own_workspaces = models.IntegerField(default=0, db_default=0, editable=False)
-
-    OWN_FIGURES = ("own_mrr", "own_seats", "own_workspaces")
-
     # Who changed what and when (revops.history); roll-ups and imports write in bulk and are not recorded.
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", *OWN_FIGURES])
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -99,14 +91,28 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
-        """Saving an existing company never writes the trigger-kept figures: the instance's copy may be
-        older than the row's (a workspace moved since it was read)."""
-        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-            kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in self.OWN_FIGURES
-            ]
-        super().save(*args, **kwargs)
+
+class CompanyFigures(models.Model):
+    """A company's own workspaces (not rolled up) summed up: Σ mrr, Σ seats and how many.
+
+    Written only by the database's triggers on the workspaces table (accounts/services/figures.py),
+    never by Django; a company without a row has none. A table of its own: its rows are narrow, so the
+    triggers' updates are cheap, where a company row carries a dozen indexes.
+    """
+
+    # No foreign-key constraint and nothing for Django to cascade: a trigger removes the row of a deleted
+    # company once the company row is gone (after Django has released its workspaces).
+    company = models.OneToOneField(Company, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="figures")
+    mrr = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    seats = models.BigIntegerField(default=0)
+    workspaces = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "company figures"
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.workspaces} workspaces, MRR {self.mrr}"
 
 
 class CompanyDomain(models.Model):

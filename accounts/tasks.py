@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from celery.signals import worker_init, worker_process_init
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -83,6 +84,18 @@ def _queue_of(task) -> str | None:
     """The queue this task came from, so the steps it queues go to the same workers."""
     info = getattr(task.request, "delivery_info", None) or {}
     return info.get("routing_key") or None
+
+
+@worker_init.connect(dispatch_uid="accounts.resolution_context_keep")
+@worker_process_init.connect(dispatch_uid="accounts.resolution_context_keep_child")
+def resolution_context_keep(**kwargs) -> None:
+    """A worker lives long and serves run after run (after imports, product events, nightly): it
+    keeps the resolution context — company names and domains, the name index, the decisions made —
+    between them, and reuses it while the database says it is still right (see
+    ``accounts.services.resolution.context``). Each pool process keeps its own."""
+    from accounts.services.resolution.context import context_keep
+
+    context_keep(True)
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

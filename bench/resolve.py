@@ -1,9 +1,10 @@
-"""Account resolution at scale on PostgreSQL: a full run, a second (nothing changed) run, and an
-incremental run after 10,000 new users.
+"""Account resolution at scale on PostgreSQL: a full run, a second (nothing changed) run, and
+incremental runs after 10,000 new users — one by the one-off command, two served by a Celery worker.
 
     .venv/bin/python bench/resolve.py [--server postgres://postgres@127.0.0.1:5432] [--db revops_bench_resolve]
                                       [--companies 100000] [--domains 150000] [--workspaces 200000]
                                       [--users 1000000] [--new-users 10000] [--seed 7] [--jobs 2] [--keep]
+                                      [--broker redis://127.0.0.1:6379/0] [--no-worker]
 
 Synthetic data, loaded with COPY: companies with pseudo-word names (bench/match_speed.py), one or two
 domains each; workspaces owned by companies (big companies own more: Zipf), named after their company
@@ -12,13 +13,27 @@ second), 80 % on their company's domain (some on subdomains, some on a domain no
 on free-mail with a typed company name (the labelled set's variants: typos, legal forms, office tails,
 workspace-style names, abbreviations; 5 % junk). The first member of a workspace is its admin.
 
-Each run is ``manage.py resolve_accounts`` in a child process; the figures are the run's own time (as
-recorded on the ResolutionRun, with wall / CPU seconds per phase), the child's wall time and its peak
-memory (getrusage ru_maxrss), and the CPU seconds of the command (with its forked workers) and of the
-PostgreSQL backends that served it (the database's share of the work). Unlike wall time, CPU seconds
-hardly depend on how many other processes compete for the cores. The first full run starts cold
-(``--cold``: no name index or name rankings kept from an earlier benchmark); the second full run and
-the incremental run use what the runs before them kept, as they would in production.
+The full runs and the first incremental run are ``manage.py resolve_accounts`` in a child process; the
+figures are the run's own time (as recorded on the ResolutionRun, with wall / CPU seconds per phase),
+the child's wall time and its peak memory (getrusage ru_maxrss), and the CPU seconds of the command
+(with its forked workers) and of the PostgreSQL backends that served it (the database's share of the
+work). Unlike wall time, CPU seconds hardly depend on how many other processes compete for the cores.
+The first full run starts cold (``--cold``: no name index or name rankings kept from an earlier
+benchmark); the second full run and the incremental runs use what the runs before them kept, as they
+would in production.
+
+A one-off command pays for starting Python and Django (~2 s) and for reading the context and loading
+the name index (~1.5 s) on every run. In production the incremental runs — after every import, after
+product events — are served by a long-lived Celery worker, which keeps the context and the name index
+between runs and reuses them while the company names, domains, rules and thresholds are unchanged
+(``accounts.services.resolution.context``). So the benchmark also starts a real worker
+(``celery -A revops worker --concurrency=1`` on a queue of its own, on ``--broker``), queues
+incremental runs the way an import does (``resolution_run_start``) and times them: the worker's first
+run after 10,000 more new users (a cold worker: it reads the context and loads the name index), then
+its run after another 10,000 new users (a warm worker). Their figures are the run's own time, the
+time from the worker claiming the run to its end, the CPU seconds of the worker's processes and of
+PostgreSQL's backends, and the pool process's peak memory. ``--no-worker`` skips them.
+
 The database named by --db is dropped and created again; it must be a scratch database.
 
 Between the first full run and the second, the benchmark does what autovacuum does on a production
@@ -206,14 +221,16 @@ def load(conn, data: Data, args) -> None:
     conn.commit()
 
 
-def add_new_users(conn, data: Data, args) -> None:
+def add_new_users(conn, data: Data, args, salt: int = 0) -> None:
+    """``args.new_users`` new users with their memberships, as an import adds them (each ``salt`` a
+    different batch: other people, other typed names)."""
     now = datetime.now(UTC)
-    rng = random.Random(args.seed + 2)
+    rng = random.Random(args.seed + 2 + 1000 * salt)
     with conn.cursor() as cur:
         first = cur.execute("SELECT max(id) + 1 FROM accounts_productuser").fetchone()[0]
     rows, members = [], []
     for (n, email, typed), memberships in data.users(first, args.new_users, rng):
-        rows.append((n, f"N{n}", email, "", typed, "", now, now, "", "", ""))
+        rows.append((n, f"N{salt}-{n}", email, "", typed, "", now, now, "", "", ""))
         members.extend((n, w, "member") for w in set(memberships))
     copy(conn, "accounts_productuser", ["id", "external_id", "email", "name", "company_name", "title", "imported_at",
                                         "updated_at", "match_method", "match_status", "match_reason"], rows)
@@ -315,6 +332,123 @@ def resolve(url: str, label: str, *args: str) -> dict:
     return counts
 
 
+def _process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children so far (/proc; 0.0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for each in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _process_tree_peak_mib(pid: int) -> float:
+    """The largest peak resident memory (VmHWM) of a process and its children, MiB (/proc)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    peak = 0.0
+    for each in [pid, *map(int, children)]:
+        try:
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return peak
+
+
+class WorkerUnavailable(Exception):
+    pass
+
+
+class Worker:
+    """A real Celery worker (``celery -A revops worker``, one pool process) on its own queue, serving
+    incremental runs queued by ``resolution_run_start`` — the path imports and product events take."""
+
+    def __init__(self, url: str, broker: str) -> None:
+        self.url, self.broker = url, broker
+        self.queue = f"bench-resolve-{os.getpid()}"
+        self.env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1", "RESOLUTION_CACHE_DIR": str(CACHE_DIR),
+                    "CELERY_BROKER_URL": broker, "CELERY_TASK_ALWAYS_EAGER": "0"}
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-resolve-worker-", suffix=".log", delete=False)
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "revops", "worker", "--concurrency=1", "-Q", self.queue,
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "--hostname", f"{self.queue}@%h"],
+            cwd=ROOT, env={**self.env, "DJANGO_SETTINGS_MODULE": "revops.settings.base"}, stdout=self.log,
+            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while "ready." not in Path(self.log.name).read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                self.process.wait()
+                log = Path(self.log.name).read_text()
+                Path(self.log.name).unlink(missing_ok=True)
+                raise WorkerUnavailable(f"the Celery worker did not start (broker {self.broker}):\n{log[-3000:]}")
+            time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        Path(self.log.name).unlink(missing_ok=True)
+
+    def incremental(self, label: str) -> dict:
+        """Queue an incremental run as an import does and wait for it; the figures are the worker's."""
+        code = ("from django.db import transaction\n"
+                "from accounts.models import ResolutionRun\n"
+                "from accounts.services.resolution import resolution_run_start\n"
+                "with transaction.atomic():\n"
+                f"    run = resolution_run_start(mode=ResolutionRun.Mode.INCREMENTAL, trigger=ResolutionRun.Trigger.IMPORT, "
+                f"queue={self.queue!r})\n"
+                "print(run.pk)\n")
+        cpu_before = _process_tree_cpu(self.process.pid)
+        with BackendCpu(self.url, self.url.rsplit("/", 1)[1]) as backends:
+            queued = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=self.env,
+                                    capture_output=True, text=True)
+            if queued.returncode:
+                sys.exit(f"could not queue the run:\n{queued.stdout}{queued.stderr}")
+            run_id = int(queued.stdout.split()[-1])
+            deadline = time.monotonic() + 600
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                while True:
+                    status, counts, started, finished = conn.execute(
+                        "SELECT status, counts, started_at, finished_at FROM accounts_resolutionrun WHERE id = %s",
+                        [run_id]).fetchone()
+                    if status in ("done", "failed") or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+        if status != "done":
+            sys.exit(f"the worker's run ended {status}:\n" + Path(self.log.name).read_text()[-5000:])
+        cpu = _process_tree_cpu(self.process.pid) - cpu_before
+        counts["cpu"], counts["db_cpu"] = round(cpu, 1), round(backends.seconds, 1)
+        counts["wall"] = round((finished - started).total_seconds(), 2)
+        counts["peak_mib"] = round(_process_tree_peak_mib(self.process.pid))
+        phases = ", ".join(f"{phase} {wall:.1f} / {c:.1f}" for phase, (wall, c) in counts.get("phases", {}).items())
+        print(f"== {label}: run {counts['seconds']:.1f} s (claimed → done {counts['wall']:.1f} s; CPU {cpu:.1f} s in "
+              f"the worker + {backends.seconds:.1f} s in PostgreSQL, load average {os.getloadavg()[0]:.1f}), peak memory "
+              f"of the worker's pool process {counts['peak_mib']:,} MiB")
+        print(f"   Scope: {counts.get('scope', '')}; users changed {counts['users'].get('changed', 0):,}, "
+              f"workspaces changed {counts['workspaces'].get('changed', 0):,}")
+        print(f"   Phases (wall / CPU of the worker, seconds): {phases}")
+        return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
@@ -327,6 +461,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=2, help="resolve_accounts --full --jobs (default 2: both cores)")
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument("--broker", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0"),
+                        help="Broker for the worker's incremental runs (a queue of its own is used).")
+    parser.add_argument("--no-worker", action="store_true", help="Skip the incremental runs served by a worker.")
     args = parser.parse_args()
     if args.db in PROTECTED:
         sys.exit(f"Refusing to drop {args.db!r}: give a scratch database name.")
@@ -354,7 +491,24 @@ def main() -> None:
     again = resolve(url, f"second full run (nothing changed, --jobs {args.jobs})", "--full", *jobs)
     with psycopg.connect(url) as conn:
         add_new_users(conn, data, args)
-    incremental = resolve(url, f"incremental run after {args.new_users:,} new users")
+    incremental = resolve(url, f"incremental run after {args.new_users:,} new users (one-off command)")
+    worker_first = worker_warm = None
+    if not args.no_worker:
+        # production: a long-lived worker serves the incremental runs queued after imports and product
+        # events, and keeps the context between them. Its first run loads the context and the name
+        # index (a cold worker); the next one is what a warm worker does.
+        try:
+            with Worker(url, args.broker) as worker:
+                with psycopg.connect(url) as conn:
+                    add_new_users(conn, data, args, salt=1)
+                worker_first = worker.incremental(f"worker's first incremental run after {args.new_users:,} more new "
+                                                  "users (cold worker)")
+                with psycopg.connect(url) as conn:
+                    add_new_users(conn, data, args, salt=2)
+                worker_warm = worker.incremental(f"warm worker's incremental run after {args.new_users:,} more new "
+                                                 "users")
+        except WorkerUnavailable as exc:
+            print(f"== no worker runs: {exc}")
 
     with psycopg.connect(url) as conn:
         rows = conn.execute(
@@ -366,6 +520,10 @@ def main() -> None:
                "full_db_cpu_s": full["db_cpu"], "second_full_db_cpu_s": again["db_cpu"],
                "incremental_db_cpu_s": incremental["db_cpu"],
                "peak_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+    if worker_warm is not None:
+        summary.update(worker_first_incremental_s=worker_first["seconds"], worker_incremental_s=worker_warm["seconds"],
+                       worker_incremental_wall_s=worker_warm["wall"], worker_incremental_cpu_s=worker_warm["cpu"],
+                       worker_incremental_db_cpu_s=worker_warm["db_cpu"], worker_peak_mib=worker_warm["peak_mib"])
     print("summary " + json.dumps(summary))
     if not args.keep:
         with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:

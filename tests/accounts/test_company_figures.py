@@ -1,6 +1,6 @@
-"""A company's own figures (Σ mrr, Σ seats, number of workspaces) are kept on its row by database
+"""A company's own figures (Σ mrr, Σ seats, number of workspaces) are kept in CompanyFigures by database
 triggers (accounts/services/figures.py): every way workspaces are written keeps them equal to what the
-workspaces add up to, and nothing that saves a company overwrites them."""
+workspaces add up to."""
 from decimal import Decimal
 
 import pytest
@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Sum
 
-from accounts.models import Company, Workspace
+from accounts.models import Company, CompanyFigures, Workspace
 from accounts.services import figures
 from tests.accounts.test_import_kinds import load_all
 from tests.factories import CompanyFactory, WorkspaceFactory
@@ -16,16 +16,20 @@ from tests.factories import CompanyFactory, WorkspaceFactory
 pytestmark = pytest.mark.django_db
 
 
+ZERO = (Decimal("0.00"), 0, 0)
+
+
 def stored() -> dict[int, tuple]:
-    return {pk: (mrr, seats, n) for pk, mrr, seats, n in
-            Company.objects.values_list("pk", "own_mrr", "own_seats", "own_workspaces")}
+    rows = {pk: (mrr, seats, n) for pk, mrr, seats, n in
+            CompanyFigures.objects.values_list("company_id", "mrr", "seats", "workspaces")}
+    return {pk: rows.get(pk, ZERO) for pk in Company.objects.values_list("pk", flat=True)}
 
 
 def expected() -> dict[int, tuple]:
     sums = {row["company"]: (row["mrr"], row["seats"], row["n"]) for row in
             Workspace.objects.filter(company__isnull=False).values("company")
             .annotate(mrr=Sum("mrr"), seats=Sum("seats"), n=Count("pk")).order_by()}
-    return {pk: sums.get(pk, (Decimal("0.00"), 0, 0)) for pk in Company.objects.values_list("pk", flat=True)}
+    return {pk: sums.get(pk, ZERO) for pk in Company.objects.values_list("pk", flat=True)}
 
 
 def assert_consistent():
@@ -70,10 +74,11 @@ def test_deleting_a_company_releases_its_workspaces():
     WorkspaceFactory(company=acme, mrr=Decimal("10.00"))
     acme.delete()
     assert Workspace.objects.get().company_id is None
+    assert not CompanyFigures.objects.exists()  # the deleted company's row went with it
     assert_consistent()
 
 
-def test_saving_a_company_read_before_a_workspace_moved_keeps_the_new_figures(admin_client):
+def test_saving_a_company_leaves_its_figures(admin_client):
     acme = CompanyFactory(name="Acme")
     stale = Company.objects.get(pk=acme.pk)  # read before the workspace arrives
     WorkspaceFactory(company=acme, mrr=Decimal("75.00"), seats=3)
@@ -82,11 +87,11 @@ def test_saving_a_company_read_before_a_workspace_moved_keeps_the_new_figures(ad
     stale.save()
     assert stored()[acme.pk] == (Decimal("75.00"), 3, 1)
     assert Company.objects.get(pk=acme.pk).name == "Acme Corporation"
-
-    # the admin's change form saves every field it shows; the figures are not among them
-    response = admin_client.get(f"/admin/accounts/company/{acme.pk}/change/")
-    assert response.status_code == 200
-    assert "own_mrr" not in response.content.decode()
+    response = admin_client.post(f"/admin/accounts/company/{acme.pk}/change/", {
+        "external_id": acme.external_id, "name": "Acme Inc", "tier": "", "country": "", "industry": "",
+        "domains-TOTAL_FORMS": "0", "domains-INITIAL_FORMS": "0"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Company.objects.get(pk=acme.pk).name == "Acme Inc"
     assert stored()[acme.pk] == (Decimal("75.00"), 3, 1)
 
 
@@ -130,7 +135,7 @@ def test_missing_triggers_are_installed_again_and_the_figures_recomputed():
 def test_recompute_corrects_drift_and_reports_what_it_changed():
     acme, globex = CompanyFactory(), CompanyFactory()
     WorkspaceFactory(company=acme, mrr=Decimal("5.00"), seats=1)
-    Company.objects.filter(pk=acme.pk).update(own_mrr=Decimal("1.00"))  # drift, as a hand-made SQL fix could cause
+    CompanyFigures.objects.filter(pk=acme.pk).update(mrr=Decimal("1.00"))  # drift, as a hand-made SQL fix could cause
     changed = figures.recompute(connection)
     assert stored()[acme.pk] == (Decimal("5.00"), 1, 1)
     assert stored()[globex.pk] == (Decimal("0.00"), 0, 0)

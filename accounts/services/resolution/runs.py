@@ -54,6 +54,7 @@ from accounts.models import (
     WorkspaceMembership,
 )
 
+from .cache import no_gc
 from .context import ResolutionContext, _digest, context_load
 from .engine import LOCKED, Neighbourhood, Selection, batch_size, id_filter, users_resolve, workspaces_resolve
 from .writes import outcomes_write
@@ -155,6 +156,12 @@ def last_successful_run(*, before: ResolutionRun) -> ResolutionRun | None:
 def resolution_run_execute(
     *, run_id: int, progress: Progress | None = None, queue: str | None = None, jobs: int = 1
 ) -> ResolutionRun:
+    """Execute a claimed (running) run (see ``_execute``), with the cycle collector paused (``no_gc``)."""
+    with no_gc():
+        return _execute(run_id=run_id, progress=progress, queue=queue, jobs=jobs)
+
+
+def _execute(*, run_id: int, progress: Progress | None, queue: str | None, jobs: int) -> ResolutionRun:
     """Execute a claimed (running) run.
 
     1. Load the context (settings, rules, domains, company names) and, for an incremental run,
@@ -334,6 +341,8 @@ def _escalation(ctx: ResolutionContext, last: ResolutionRun | None) -> str:
     seen = (last.counts or {}).get("state") or {}
     if not seen:
         return "the last run recorded no state"
+    if seen.get("format") != ctx.state.get("format"):
+        return "the last run recorded its state in an older format (an upgrade)"
     if seen.get("settings") != ctx.state["settings"]:
         return "the resolution thresholds changed"
     if seen.get("rules") != ctx.state["rules"]:
@@ -343,7 +352,7 @@ def _escalation(ctx: ResolutionContext, last: ResolutionRun | None) -> str:
     if seen.get("domains") == ctx.state["domains"]:
         return ""  # no domain added, removed or moved
     old = CompanyDomain.objects.filter(Q(created_at__lte=last.started_at) | Q(created_at__isnull=True))
-    if _digest(old.order_by("domain").values_list("domain", "company_id")) != seen.get("domains"):
+    if _digest(old.order_by("id").values_list("domain", "company_id")) != seen.get("domains"):
         return "domains were removed or moved to another company"
     return ""
 
@@ -459,6 +468,11 @@ def product_users_resolve(*, user_ids: list[int]) -> dict[str, dict]:
     """Resolve these users now (e.g. after product events) and everything that depends on them:
     the workspaces they belong to and their colleagues' colleague evidence. No run is recorded;
     the next incremental run sees them as changed anyway."""
+    with no_gc():
+        return _product_users_resolve(user_ids)
+
+
+def _product_users_resolve(user_ids: list[int]) -> dict[str, dict]:
     ctx = context_load()
     seeds = set(user_ids)
     users, workspaces, neighbourhood = _closure(users=seeds, anchors_changed=seeds, workspaces=set())
@@ -554,7 +568,8 @@ def resolution_chunk_execute(*, run_id: int, chunk: int, queue: str | None = Non
         return  # failed meanwhile, or a redelivered chunk that already counted
     lo, hi = run.counts["chunks"][chunk]
     try:
-        counts = users_resolve(ctx=context_load(), selection=Selection(lo=lo, hi=hi))
+        with no_gc():
+            counts = users_resolve(ctx=context_load(), selection=Selection(lo=lo, hi=hi))
         with transaction.atomic():
             run = ResolutionRun.objects.select_for_update().get(pk=run_id)
             if chunk in run.counts.get("done", []):
@@ -580,7 +595,8 @@ def resolution_finish_execute(*, run_id: int) -> None:
     if run.status != ResolutionRun.Status.RUNNING:
         return
     try:
-        workspaces = workspaces_resolve(ctx=context_load(), selection=Selection())
+        with no_gc():
+            workspaces = workspaces_resolve(ctx=context_load(), selection=Selection())
     except Exception as exc:
         if not _retryable(exc):
             resolution_run_fail(run_id=run_id, error=f"workspaces: {type(exc).__name__}: {exc}")
