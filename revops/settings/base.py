@@ -202,7 +202,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-# Account resolution nightly, in full: under a minute for a million users, and it also catches what
+# A Celery worker keeps the resolution context (company names, domains, the name index: a few hundred
+# MB per pool process at 100k companies) between runs, checked against the database before each run.
+RESOLUTION_KEEP_CONTEXT = env_bool("RESOLUTION_KEEP_CONTEXT", True)
+# Account resolution nightly, in full: about a minute for a million users, and it also catches what
 # leaves no timestamp for an incremental run (a removed workspace membership). Imports and product
 # events queue incremental runs in between.
 CELERY_BEAT_SCHEDULE = {

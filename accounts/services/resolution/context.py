@@ -195,7 +195,7 @@ def context_keep(enabled: bool = True) -> None:
     stop keeping it. The ``RESOLUTION_KEEP_CONTEXT`` setting (default on) can veto it (memory: a
     context with its name index for 100,000 companies holds a few hundred MB per process)."""
     global _keep, _kept
-    _keep = enabled and bool(getattr(django_settings, "RESOLUTION_KEEP_CONTEXT", True))
+    _keep = enabled and django_settings.RESOLUTION_KEEP_CONTEXT
     if not _keep:
         _kept = None
 
