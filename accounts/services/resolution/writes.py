@@ -6,8 +6,9 @@ run was computing is not overwritten either.
 
 Workspace outcomes of one run's parallel processes are written one after the other (a transaction
 advisory lock on PostgreSQL): the workspaces' triggers update their companies' figures
-(``accounts.services.figures``), and two such statements updating the same companies in different
-orders would deadlock. The users' writes, which no trigger follows, still run side by side.
+(``accounts.services.figures``) and hold those rows until the transaction commits. One statement
+locks them in company order, but two transactions of several statements each could still wait on
+each other (a deadlock). The users' writes, which no trigger follows, still run side by side.
 """
 
 from __future__ import annotations
