@@ -1,6 +1,5 @@
 from django.core.paginator import Paginator
-from rest_framework.exceptions import ValidationError
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 

@@ -68,8 +68,9 @@ def company_with_metrics(qs: QuerySet[Company] | None = None) -> QuerySet[Compan
 
 
 def company_list(*, filters: dict | None = None) -> QuerySet[Company]:
-    """Companies, filtered and sorted, with their own figures (stored columns, and the user count as a
-    correlated subquery the database computes for the fetched rows only; a count ignores it). Page it with
+    """Companies, filtered and sorted, with their own figures (joined from the trigger-kept
+    `CompanyFigures`, and the user count as a correlated subquery the database computes for the fetched
+    rows only; a count ignores it). Page it with
     `revops.pagination.IdsFirstPaginator` (never compute figures for rows an OFFSET skips) and add the
     rolled-up penetration and small-deal flag of the rows shown with `company_attach_penetration`."""
     qs = company_with_metrics(Company.objects.select_related("owner", "parent"))

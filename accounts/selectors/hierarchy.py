@@ -4,7 +4,7 @@ Two shapes, for two kinds of work:
 
 * Per-row annotators (`company_annotate_rollups`, `company_annotate_penetration`) add correlated
   scalar subqueries to any company queryset. Each walks one company's subtree down the
-  `parent_id` index and sums workspaces / users through their `company_id` indexes, so the
+  `parent_id` index and sums its own figures (`CompanyFigures`) and users by `company_id`, so the
   cost follows the rows actually fetched and the querysets stay composable (filter, order_by,
   OuterRef). `company_attach_penetration` gives rows already fetched (a page of the account
   list) the same figures in one query: PostgreSQL evaluates a correlated subquery again for
@@ -55,7 +55,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from accounts.models import Company, ProductUser, ResolutionSettings, Workspace
+from accounts.models import Company, CompanyFigures, ProductUser, ResolutionSettings, Workspace
 from accounts.services.companies import MAX_HIERARCHY_DEPTH
 
 ACTIVE_DAYS = 30
@@ -65,6 +65,8 @@ TWELVE = Decimal(12)
 _q = connection.ops.quote_name
 COMPANY_TABLE = _q(Company._meta.db_table)
 WORKSPACE_TABLE = _q(Workspace._meta.db_table)
+# each company's own workspace figures, kept by triggers (accounts/services/figures.py)
+FIGURES_TABLE = _q(CompanyFigures._meta.db_table)
 USER_TABLE = _q(ProductUser._meta.db_table)
 
 
@@ -172,17 +174,17 @@ ROLLUP_FIELDS = (
 
 
 def _rollup_expressions(now: datetime | None) -> dict:
-    workspaces = f"FROM {WORKSPACE_TABLE} w JOIN subtree ON w.company_id = subtree.id"
+    figures = f"FROM {FIGURES_TABLE} f JOIN subtree ON f.company_id = subtree.id"
     users = f"FROM {USER_TABLE} u JOIN subtree ON u.company_id = subtree.id"
     return {
-        "mrr": ("rollup_mrr", lambda: SubtreeScalar(f"SELECT COALESCE(SUM(w.mrr), 0) {workspaces}", output_field=MONEY)),
+        "mrr": ("rollup_mrr", lambda: SubtreeScalar(f"SELECT COALESCE(SUM(f.mrr), 0) {figures}", output_field=MONEY)),
         "seats": (
             "rollup_seats",
-            lambda: SubtreeScalar(f"SELECT COALESCE(SUM(w.seats), 0) {workspaces}", output_field=IntegerField()),
+            lambda: SubtreeScalar(f"SELECT COALESCE(SUM(f.seats), 0) {figures}", output_field=IntegerField()),
         ),
         "workspace_count": (
             "rollup_workspace_count",
-            lambda: SubtreeScalar(f"SELECT COUNT(w.id) {workspaces}", output_field=IntegerField()),
+            lambda: SubtreeScalar(f"SELECT COALESCE(SUM(f.workspaces), 0) {figures}", output_field=IntegerField()),
         ),
         "user_count": ("rollup_user_count", lambda: SubtreeScalar(f"SELECT COUNT(u.id) {users}", output_field=IntegerField())),
         "active_user_count": (
@@ -282,13 +284,11 @@ def company_small_deal_ids(*, settings: ResolutionSettings | None = None) -> Raw
     settings = settings or ResolutionSettings.load()
     sql = (
         f"WITH RECURSIVE {_CLOSURE_CTE}, "
-        f"own_mrr AS (SELECT company_id, SUM(mrr) AS mrr FROM {WORKSPACE_TABLE} "
-        "WHERE company_id IS NOT NULL GROUP BY company_id), "
         "agg AS (SELECT closure.ancestor_id AS id, 12 * COALESCE(SUM(own_mrr.mrr), 0) AS arr, "
         "MAX(CASE WHEN closure.depth = 0 THEN c.potential_arr END) AS own, "
         "SUM(CASE WHEN closure.depth > 0 THEN c.potential_arr END) AS below "
         f"FROM closure JOIN {COMPANY_TABLE} c ON c.id = closure.descendant_id "
-        "LEFT JOIN own_mrr ON own_mrr.company_id = closure.descendant_id GROUP BY closure.ancestor_id), "
+        f"LEFT JOIN {FIGURES_TABLE} own_mrr ON own_mrr.company_id = closure.descendant_id GROUP BY closure.ancestor_id), "
         "pot AS (SELECT id, arr, CASE WHEN own IS NULL THEN below "
         "WHEN below IS NULL OR own >= below THEN own ELSE below END AS potential FROM agg) "
         "SELECT id FROM pot WHERE arr > 0 AND potential >= CAST(%s AS NUMERIC) AND arr < potential * CAST(%s AS NUMERIC)"
@@ -323,7 +323,7 @@ def company_attach_penetration(
         "SELECT ancestor_id, COALESCE(SUM(own_mrr), 0), MAX(CASE WHEN depth = 0 THEN potential END), "
         "SUM(CASE WHEN depth > 0 THEN potential END), COUNT(*) - 1 "
         "FROM (SELECT closure.ancestor_id, closure.depth, closure.potential, "
-        f"(SELECT SUM(w.mrr) FROM {WORKSPACE_TABLE} w WHERE w.company_id = closure.descendant_id) AS own_mrr "
+        f"(SELECT f.mrr FROM {FIGURES_TABLE} f WHERE f.company_id = closure.descendant_id) AS own_mrr "
         "FROM closure) nodes "
         "GROUP BY ancestor_id"
     )

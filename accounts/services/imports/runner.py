@@ -1,12 +1,10 @@
 """Running an import: read and validate a CSV, then write the valid rows in one transaction."""
 
 import csv
-import gc
 import io
 import logging
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -14,6 +12,7 @@ from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import ImportJob
+from revops.collector import no_gc
 
 from . import values as v
 from .base import NATIVE, ImportFileError, ImportReport, get_import_kind, issues_as_json
@@ -78,7 +77,7 @@ def import_csv(
             tables = import_kind.staging_tables(staging, state)
             for table in tables:
                 staging.create(table)
-            with _gc_paused():
+            with no_gc():
                 _read(import_kind, records, projector, state, report, staging, tables, progress, size)
         report.timings["read"] = time.perf_counter() - started
         staged_rejections = set(report.rejected_lines)
@@ -183,26 +182,6 @@ def _read(import_kind, records, projector, state, report, staging, tables, progr
         flush(batch)
     if progress:
         progress(ImportProgress("reading", report.total_rows, size or records.bytes_read(), size))
-
-
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while the records are read.
-
-    Reading allocates a few containers per record (cells, values, row tuples) and frees them by
-    reference counting at once; but every few hundred allocations the collector re-scans what is
-    still alive — the batch waiting to be staged, the duplicate-key index — which cost about a
-    third of the reading time on a big file. Nothing the loop builds forms reference cycles, and
-    the collector is switched back on as soon as reading ends, even on an error.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def count_records(binary: BinaryIO) -> int:

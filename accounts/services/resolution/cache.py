@@ -19,7 +19,6 @@ grows past ``CACHE_MAX_BYTES``; a missing or unreadable file only costs the work
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
@@ -28,7 +27,6 @@ import pickle
 import sqlite3
 import stat
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings as django_settings
@@ -37,6 +35,7 @@ import accounts.matching.index as _index_module
 import accounts.matching.normalize as _normalize_module
 from accounts.matching import Candidate, CompanyNameIndex
 from accounts.matching.index import Method as MatchMethod
+from revops.collector import no_gc
 
 logger = logging.getLogger(__name__)
 
@@ -117,23 +116,6 @@ def _evict(directory: Path, *, keep: str) -> None:
             path.unlink(missing_ok=True)
         total -= size
         count -= 1
-
-
-@contextmanager
-def no_gc():
-    """Pause the cycle collector. Unpickling a few million small objects, and a resolution run that
-    builds large tables of tuples, run much faster without it: every few hundred allocations it
-    would scan the young objects, and ever more often the old ones — the run's own tables and a
-    kept name index (a full run's users: 12 s of CPU instead of 17.5 s per half). A run makes
-    almost no reference cycles; what it leaves is freed by reference counting, and the collector
-    runs again afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- the name index -------------------------------------------------------------------------------

@@ -53,8 +53,8 @@ from accounts.models import (
     Workspace,
     WorkspaceMembership,
 )
+from revops.collector import no_gc
 
-from .cache import no_gc
 from .context import ResolutionContext, _digest, context_load
 from .engine import LOCKED, Neighbourhood, Selection, batch_size, id_filter, users_resolve, workspaces_resolve
 from .writes import outcomes_write
