@@ -28,10 +28,11 @@ SQLITE_BATCH = 5_000
 ANALYZE_AFTER = 20_000
 ANALYZE_SHARE = 0.1
 # Fewer rows than this share of the table are applied through the primary key: PostgreSQL would
-# otherwise hash-join the whole table (a seq scan of a million rows to update twenty thousand; of
+# otherwise join against the whole table (a seq scan of a million rows to update twenty thousand; of
 # 200,000 workspaces to update 11,000: 0.3-0.4 s, where 11,000 lookups of sorted keys take 0.05 s).
 BY_KEY_SHARE = 0.2
-# work_mem of a large write, for sorting the table's ids for the merge join (a million ids in ~40 MB)
+# work_mem of a large write, for sorting the table's ids for the merge join in memory (a million
+# users' rows took ~80 MB)
 SORT_MEMORY = "96MB"
 _first = itemgetter(0)
 # pg_advisory_xact_lock key: the writes of workspace outcomes, one at a time (see the module docstring)
