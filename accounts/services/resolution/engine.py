@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Lookup, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Count, F, IntegerField, Lookup, Q, Sum, Value, When
 
 from accounts.models import ProductUser, Workspace, WorkspaceMembership
 
@@ -593,19 +593,24 @@ def workspaces_resolve(*, ctx: ResolutionContext, selection: Selection,
                     total, n = weights[workspace_id].get(company_id, (0, 0))
                     weights[workspace_id][company_id] = (
                         total + (ADMIN_WEIGHT if role == WorkspaceMembership.Role.ADMIN else MEMBER_WEIGHT), n + 1)
-    # a range (a chunk of a full run) is aggregated as a range: the same rows, without a list of ids
+    # a range (a chunk of a full run) is aggregated as a range: the same rows, without a list of ids.
+    # One pass over memberships ⋈ users gives both the members per workspace and the weight per
+    # anchor company (group "no anchor": members not tied to a company) — two queries read the
+    # memberships twice (a full run's half: 1.3 s for the sizes alone on PostgreSQL).
+    anchor = Case(When(user__company__isnull=False, user__match_status__in=ANCHOR_STATUSES,
+                       then=F("user__company_id")), default=Value(None), output_field=BigIntegerField())
     scope = Selection(ids=tuple(w[0] for w in workspaces)) if selection.ids is not None else selection
     for qs in scope.filter(WorkspaceMembership.objects.all(), "workspace_id") if neighbourhood is None else ():
-        sizes.update(qs.order_by().values("workspace_id").annotate(n=Count("id")).values_list("workspace_id", "n"))
-        resolved = (
-            qs.filter(user__company__isnull=False, user__match_status__in=ANCHOR_STATUSES)
-            .order_by()
-            .values("workspace_id", "user__company_id")
+        grouped = (
+            qs.order_by()
+            .values("workspace_id", anchor_company=anchor)
             .annotate(weight=Sum(weight), n=Count("id"))
-            .values_list("workspace_id", "user__company_id", "weight", "n")
+            .values_list("workspace_id", "anchor_company", "weight", "n")
         )
-        for workspace_id, company_id, total, n in resolved:
-            weights[workspace_id][company_id] = (total, n)
+        for workspace_id, company_id, total, n in grouped:
+            sizes[workspace_id] = sizes.get(workspace_id, 0) + n
+            if company_id is not None:
+                weights[workspace_id][company_id] = (total, n)
 
     names = ctx.company_names
     thresholds = ctx.thresholds

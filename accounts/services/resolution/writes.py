@@ -4,11 +4,12 @@ PostgreSQL) and one UPDATE … FROM applies them — never a query per record.
 The UPDATE re-checks that a record is not a manual decision, so a person's decision made while the
 run was computing is not overwritten either.
 
-Workspace outcomes of one run's parallel processes are written one after the other (a transaction
-advisory lock on PostgreSQL): the workspaces' triggers update their companies' figures
-(``accounts.services.figures``) and hold those rows until the transaction commits. One statement
-locks them in company order, but two transactions of several statements each could still wait on
-each other (a deadlock). The users' writes, which no trigger follows, still run side by side.
+The parallel processes of a full run write their workspace outcomes at the same time: the
+workspaces' triggers (``accounts.services.figures``) update their companies' figures in one statement
+per write, locking those rows in company order, so two such writes cannot deadlock — one waits at the
+first company both touch until the other commits, while both UPDATEs of the workspaces themselves
+(disjoint rows) run side by side. (An advisory lock used to serialise these writes whole: a full run's
+two processes then wrote 200,000 workspaces one after the other, ~4.5 s of a cold run with a core idle.)
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ BY_KEY_SHARE = 0.2
 # users' rows took ~80 MB)
 SORT_MEMORY = "96MB"
 _first = itemgetter(0)
-# pg_advisory_xact_lock key: the writes of workspace outcomes, one at a time (see the module docstring)
-SERIAL_WRITE_LOCK = 0x7265766F7073_01  # "revops" + 1
 COLUMNS = ("company_id", "suggested_company_id", "match_method", "match_confidence", "match_status", "match_reason")
 
 
@@ -83,8 +82,6 @@ def outcomes_write(model, rows: list[tuple]) -> int:
                     copy.write_row(row)
             if not by_key:  # the plan is fixed otherwise
                 cursor.execute(f"ANALYZE {TEMP_TABLE}")
-            if model._meta.db_table == "accounts_workspace":
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SERIAL_WRITE_LOCK])
         else:
             cursor.execute(
                 f"CREATE TEMP TABLE {TEMP_TABLE} (id integer PRIMARY KEY, company_id integer, "
