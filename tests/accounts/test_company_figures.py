@@ -10,6 +10,9 @@ from django.db.models import Count, Sum
 
 from accounts.models import Company, CompanyFigures, Workspace
 from accounts.services import figures
+from accounts.services.resolution.evidence import Method, Status
+from accounts.services.resolution.writes import outcomes_write
+from tests.concurrency import run_at_once
 from tests.accounts.test_import_kinds import load_all
 from tests.factories import CompanyFactory, WorkspaceFactory
 
@@ -148,37 +151,15 @@ def test_concurrent_outcome_writes_over_the_same_companies_keep_the_figures(requ
     their own: the figures trigger locks companies in one order, so two writes that touch the same
     companies (in opposite orders of workspace id) wait for each other, never deadlock, and the
     figures end as the workspaces add up."""
-    import threading
-
-    from django.db import connections
-
-    from accounts.services.resolution.evidence import Method, Status
-    from accounts.services.resolution.writes import outcomes_write
-
     companies = [CompanyFactory() for _ in range(40)]
     workspaces = [WorkspaceFactory(company=None, mrr=Decimal("10.00"), seats=2) for _ in range(400)]
     halves = (workspaces[:200], workspaces[200:])
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def write(part: list, order: list) -> None:
-        rows = [(w.pk, company.pk, None, Method.MEMBERS, 0.9, Status.AUTO, "members")
-                for w, company in zip(part, order * 5)]
-        try:
-            barrier.wait()
-            outcomes_write(Workspace, rows)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def write(part: list, order: list) -> int:
+        return outcomes_write(Workspace, [(w.pk, company.pk, None, Method.MEMBERS, 0.9, Status.AUTO, "members")
+                                          for w, company in zip(part, order * 5)])
 
-    threads = [threading.Thread(target=write, args=(halves[0], companies)),
-               threading.Thread(target=write, args=(halves[1], companies[::-1]))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
+    run_at_once(lambda: write(halves[0], companies), lambda: write(halves[1], companies[::-1]))
     assert Workspace.objects.filter(company__isnull=False).count() == 400
     assert stored()[companies[0].pk] == (Decimal("100.00"), 20, 10)
     assert_consistent()

@@ -1,12 +1,11 @@
 """Two runs at once on PostgreSQL never create two open plays for one account (the database says no)."""
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from playbooks.models import Play, PlaybookRun
 from playbooks.services import playbook_run_create, playbook_run_execute
+from tests.concurrency import run_at_once
 from tests.factories import CompanyFactory, WorkspaceFactory
 from tests.playbooks.factories import PlaybookFactory, PlaybookStepFactory
 
@@ -23,24 +22,7 @@ def test_concurrent_runs_create_no_duplicate_open_plays(require_postgres):
         WorkspaceFactory(company=company)
         companies.append(company)
     runs = [playbook_run_create(playbook=playbook, trigger=PlaybookRun.Trigger.MANUAL) for _ in range(4)]
-    barrier = threading.Barrier(len(runs))
-    results, errors = [], []
-
-    def worker(run_id):
-        try:
-            barrier.wait()
-            results.append(playbook_run_execute(run_id=run_id))
-        except Exception as exc:  # surfaced below: the test must see it
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(r.pk,)) for r in runs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    results = run_at_once(*(lambda run_id=r.pk: playbook_run_execute(run_id=run_id) for r in runs))
     assert all(r.status == "succeeded" for r in results)
     open_plays = Play.objects.filter(status__in=Play.OPEN_STATES)
     assert open_plays.count() == 60

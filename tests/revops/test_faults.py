@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.core.files.base import ContentFile
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError, connection
 from kombu import Exchange, Queue
 
 from accounts.models import Company, CompanyDomain, ImportJob, ProductUser, ResolutionRun, Workspace
@@ -35,6 +35,7 @@ from revops.celery import app as celery_app
 from tests.accounts.scenario_resolution import build, snapshot
 from tests.accounts.test_celery_worker import database_url
 from tests.accounts.test_resolution_worker import RESET
+from tests.concurrency import run_at_once
 from tests.factories import CompanyFactory, UserFactory, WorkspaceFactory
 from tests.playbooks.factories import PlaybookFactory, PlaybookStepFactory
 
@@ -394,24 +395,7 @@ def test_two_imports_of_the_same_file_at_once_end_as_one(require_postgres, monke
             spans.append((started, time.monotonic()))
 
     monkeypatch.setattr(runner, "import_csv", import_csv)
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job_id: int) -> None:
-        try:
-            barrier.wait()
-            import_job_run_task(job_id)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job.pk,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not errors, errors
+    run_at_once(*(lambda job_id=job.pk: import_job_run_task(job_id) for job in jobs), timeout=TIMEOUT)
     assert max(start for start, _ in spans) < min(end for _, end in spans)  # both at once
     for job in jobs:
         job.refresh_from_db()
