@@ -70,7 +70,7 @@ import time
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTECTED = {"postgres", "test", "template0", "template1"}
@@ -286,6 +286,8 @@ class User:
             "Authorization": f"Token {person['token']}"})
         self.cookies: dict[str, str] = {}
         self.csrf = ""
+        self.stakeholders_next: str | None = None  # the `next` link of the stakeholder list last read
+        self.stakeholder_depth = 0
         self.static: list[str] = []
         kind = 1 if person["role"] == "rep" else 2
         self.actions = [a[0] for a in ACTIONS]
@@ -401,10 +403,21 @@ class User:
                          "/api/v1/companies/" + (f"?{urlencode(params)}" if params else ""), check=_json_list)
 
     async def api_stakeholders(self) -> None:
-        params = self.rng.choice([{"company": self._account()["id"]}, {},
-                                  {"page": self._page_number(20, "stakeholder_pages")}])
-        await self._call("API stakeholders", "api", self.api, "GET",
-                         "/api/v1/stakeholders/" + (f"?{urlencode(params)}" if params else ""), check=_json_list)
+        """One account's people, the first page of everyone, or the next page after one seen before (the
+        list pages by cursor: a client follows `next`)."""
+        choice = self.rng.choice(("company", "all", "next"))
+        if choice == "next" and self.stakeholders_next:
+            path = self.stakeholders_next
+        else:
+            params = {"company": self._account()["id"]} if choice == "company" else {}
+            path = "/api/v1/stakeholders/" + (f"?{urlencode(params)}" if params else "")
+        response = await self._call("API stakeholders", "api", self.api, "GET", path, check=_json_list)
+        if response is not None and choice != "company":
+            following = json.loads(response.body).get("next")
+            # up to twenty pages deep, as people and integrations page through the list
+            self.stakeholders_next = (urlsplit(following)._replace(scheme="", netloc="").geturl()
+                                      if following and self.stakeholder_depth < 20 else None)
+            self.stakeholder_depth = self.stakeholder_depth + 1 if self.stakeholders_next else 0
 
     async def api_interactions(self) -> None:
         params = self.rng.choice([{"company": self._account()["id"]}, {}, {"logged_by": self.person["id"]},
@@ -531,9 +544,14 @@ async def drive(people: list[dict], args, port: int, stats: Stats) -> dict:
 # --- CPU accounting from /proc -------------------------------------------------------------------------
 
 def _cpu_snapshot(server_pid: int) -> dict[str, float]:
-    """CPU seconds so far of the gunicorn processes, PostgreSQL's backends and this client."""
+    """CPU seconds so far of the gunicorn processes, PostgreSQL's backends and this client.
+
+    A process that exits between two snapshots would take its CPU with it (the difference could even
+    come out negative), so the parents' counts of their reaped children are added: gunicorn's master
+    for its workers, the postmaster for every backend that ended."""
     tick = os.sysconf("SC_CLK_TCK")
     gunicorn = postgres = 0.0
+    processes = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -543,11 +561,17 @@ def _cpu_snapshot(server_pid: int) -> dict[str, float]:
             continue
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        ppid, cpu = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
-        if int(entry) == server_pid or ppid == server_pid:
+        processes.append((int(entry), int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick,
+                          (int(fields[13]) + int(fields[14])) / tick))
+    postgres_pids = {pid for pid, _, name, _, _ in processes if name.startswith("postgres")}
+    for pid, ppid, name, cpu, reaped in processes:
+        if pid == server_pid:
+            gunicorn += cpu + reaped
+        elif ppid == server_pid:
             gunicorn += cpu
-        elif name.startswith("postgres"):
-            postgres += cpu  # every database backend: other agents' queries are counted too
+        elif pid in postgres_pids:
+            # every database backend: other agents' queries are counted too
+            postgres += cpu + (reaped if ppid not in postgres_pids else 0.0)
     own = os.times()
     return {"gunicorn": gunicorn, "postgres (all)": postgres, "client": own.user + own.system}
 
@@ -639,8 +663,7 @@ def people_prepare(url: str, seed: int) -> list[dict]:
         names = scope.order_by("?").values_list("name", flat=True)[:40]
         terms = sorted({name.split()[0] for name in names if name.split()} | {name[:5] for name in names[:10]})
         token, _ = Token.objects.get_or_create(user=user)
-        pages = {"company_pages": math.ceil(Company.objects.count() / 50),
-                 "stakeholder_pages": math.ceil(Stakeholder.objects.count() / 50)}
+        pages = {"company_pages": math.ceil(Company.objects.count() / 50)}
         zone = getattr(getattr(user, "profile", None), "time_zone", "") or "UTC"
         people.append({"username": user.username, "id": user.pk, "role": role, "token": token.key, "time_zone": zone,
                        "accounts": [{"id": c, "stakeholders": stakeholders[c]} for c in chosen],

@@ -24,17 +24,12 @@ class StandardPagination(PageSizeMixin, PageNumberPagination):
     """Numbered pages with the total `count`."""
 
 
-class FeedPagination(PageSizeMixin, CursorPagination):
-    """Newest first, paged by an opaque cursor (`next` / `previous` links), for append-only logs such as
-    the interactions.
-
-    Pages stay consistent while reps keep logging: a contact logged between two requests does not push
-    a row of page 1 onto page 2 (numbered pages would show it twice), and no request counts the whole
-    log — an exact COUNT of 1.2 M interactions costs 35–65 ms on every page, the largest part of the
-    list's time. A narrower list (?company=, ?logged_by=, ?since= …) pages the same way.
-    """
-
-    ordering = ("-occurred_at", "-id")
+class CursorPages(PageSizeMixin, CursorPagination):
+    """Pages by an opaque cursor (`next` / `previous` links) and no total count, for the large lists that
+    grow with the reps' work. Pages stay consistent while rows are added: a row created between two
+    requests does not push a row of page 1 onto page 2 (numbered pages would show it twice), and no
+    request counts the whole table. The first ``ordering`` field is the cursor's position (DRF); later
+    fields order rows that share it."""
 
     def decode_cursor(self, request):
         try:
@@ -42,6 +37,23 @@ class FeedPagination(PageSizeMixin, CursorPagination):
         except NotFound:
             raise ValidationError({self.cursor_query_param: ["Not a cursor this list gave out: follow `next` or "
                                                              "`previous` as they are."]}) from None
+
+
+class FeedPagination(CursorPages):
+    """Newest first, for append-only logs such as the interactions: an exact COUNT of 1.2 M interactions
+    cost 35–65 ms on every page, the largest part of the list's time. A narrower list (?company=,
+    ?logged_by=, ?since= …) pages the same way.
+    """
+
+    ordering = ("-occurred_at", "-id")
+
+
+class AccountGroupedPagination(CursorPages):
+    """By account, then key rank (``key_order``: the view's annotation, unranked last), name and id: the
+    stakeholders, grouped as on the account pages. An exact COUNT of ~570,000 stakeholders cost
+    30–40 ms on every page, half the list's time."""
+
+    ordering = ("company_id", "key_order", "name", "id")
 
 
 class IdsFirstPaginator(Paginator):

@@ -39,6 +39,20 @@ def managed_team_ids(user) -> set[int]:
     return cached
 
 
+def managed_user_ids(user) -> frozenset[int]:
+    """Ids of the users on the teams ``user`` manages (their profiles' team), cached on the user object
+    for the request: a list checks every row's author against it without a query per row."""
+    cached = getattr(user, "_revops_managed_user_ids", None)
+    if cached is None:
+        from accounts.models import Profile
+
+        teams = managed_team_ids(user)
+        cached = frozenset(Profile.objects.filter(team_id__in=teams).values_list("user_id", flat=True)) \
+            if teams else frozenset()
+        user._revops_managed_user_ids = cached
+    return cached
+
+
 def role_label(user) -> str:
     if is_revops_admin(user):
         return REVOPS_ADMIN

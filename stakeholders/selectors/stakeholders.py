@@ -15,11 +15,12 @@ def company_stakeholders(*, company: Company, include_inactive: bool = True) -> 
     return qs.order_by(F("key_rank").asc(nulls_last=True), "-is_active", "name", "pk")
 
 
-def interaction_participants_prefetch() -> Prefetch:
-    return Prefetch(
-        "participants",
-        queryset=InteractionParticipant.objects.select_related("stakeholder").order_by("stakeholder_name", "pk"),
-    )
+def interaction_participants_prefetch(*, stakeholders: bool = True) -> Prefetch:
+    """The participants of interactions, by name; ``stakeholders=False`` when only their ids and the
+    names kept on them are shown (the API), not the people themselves."""
+    participants = InteractionParticipant.objects.order_by("stakeholder_name", "pk")
+    return Prefetch("participants", queryset=participants.select_related("stakeholder") if stakeholders
+                    else participants)
 
 
 def company_interactions(*, company: Company, limit: int | None = None) -> QuerySet[Interaction]:

@@ -9,19 +9,14 @@ user cannot see."""
 from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.models import Company
-from revops.roles import is_manager, is_revops_admin, managed_team_ids
+from revops.roles import is_manager, is_revops_admin, managed_user_ids
 from stakeholders.models import Interaction, Stakeholder
 
 
 def _in_managed_team(user, other_user_id: int | None) -> bool:
     if other_user_id is None:
         return False
-    teams = managed_team_ids(user) if is_manager(user) else set()
-    if not teams:
-        return False
-    from accounts.models import Profile
-
-    return Profile.objects.filter(user_id=other_user_id, team_id__in=teams).exists()
+    return is_manager(user) and other_user_id in managed_user_ids(user)
 
 
 def can_change_interaction(user: AbstractBaseUser, interaction: Interaction) -> bool:

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from stakeholders.models import ActionItem, Interaction, InteractionParticipant, ReviewSession, Stakeholder
@@ -143,6 +144,23 @@ def test_manager_edits_their_teams_interactions_only(client, manager, rep, other
     other_call.refresh_from_db()
     assert other_call.summary == "Oscar's call"
     assert client.delete(f"/api/v1/interactions/{team_call.pk}/").status_code == 204
+
+
+def test_managers_list_says_which_interactions_they_may_edit_in_a_fixed_number_of_queries(
+        client, manager, rep, rep2, other_rep, account, django_assert_max_num_queries):
+    """`can_edit` on the interactions list: the manager's team's contacts yes, another team's no —
+    worked out from one read of the team's members, not a query per row."""
+    company, carla, tom = account
+    team_calls = {log_contact(person, by=author, days_ago=days).pk
+                  for days, (person, author) in enumerate([(carla, rep), (tom, rep2), (carla, rep2)], start=1)}
+    other_calls = {log_contact(StakeholderFactory(company=CompanyFactory(owner=other_rep)), by=other_rep,
+                               days_ago=days).pk for days in (1, 2, 3, 4)}
+    client.force_login(manager)
+    client.get("/api/v1/interactions/")  # the session and the user's groups are read once, before counting
+    with django_assert_max_num_queries(8):
+        rows = client.get("/api/v1/interactions/").json()["results"]
+    assert {row["id"]: row["can_edit"] for row in rows} == {
+        **{pk: True for pk in team_calls}, **{pk: False for pk in other_calls}}
 
 
 @pytest.mark.parametrize("role", ["rep", "manager"])
@@ -441,4 +459,37 @@ def test_interactions_page_newest_first_by_cursor_while_contacts_are_logged(clie
     assert newest["id"] == Interaction.objects.order_by("-occurred_at", "-id").first().pk
 
     bad = client.get("/api/v1/interactions/?cursor=bm9wZQ")
+    assert bad.status_code == 400 and "cursor" in bad.json()
+
+
+def test_stakeholders_page_by_account_by_cursor_while_people_are_added(client, rep, account):
+    """The stakeholder list pages by cursor, grouped by account (key rank, then name): no total count,
+    and a person added to an earlier account between two requests neither repeats a row of the next
+    page nor hides one; a filter pages the same way; a made-up cursor is a 400 naming `cursor`."""
+    acme, carla, tom = account
+    beta = CompanyFactory(owner=rep, name="Beta")
+    gamma = CompanyFactory(owner=rep, name="Gamma")
+    for company, names in ((beta, ("Bea", "Ben", "Bo")), (gamma, ("Gil", "Gus"))):
+        for name in names:
+            StakeholderFactory(company=company, name=name)
+    expected = list(Stakeholder.objects.order_by("company_id", F("key_rank").asc(nulls_last=True), "name", "id")
+                    .values_list("id", flat=True))
+    client.force_login(rep)
+
+    first = client.get("/api/v1/stakeholders/?page_size=3").json()
+    assert "count" not in first and first["previous"] is None
+    assert [row["name"] for row in first["results"]] == ["Carla", "Tom", "Bea"]  # key rank 1 first
+    StakeholderFactory(company=acme, name="Aaron")  # added to page 1's account while page 1 is read
+    seen = [row["id"] for row in first["results"]]
+    page = first
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen += [row["id"] for row in page["results"]]
+    assert seen == expected  # each person once, in order; the newcomer sorts into page 1, already read
+
+    own = client.get(f"/api/v1/stakeholders/?company={gamma.pk}&page_size=1").json()
+    assert [row["name"] for row in own["results"]] == ["Gil"]
+    assert [row["name"] for row in client.get(own["next"]).json()["results"]] == ["Gus"]
+
+    bad = client.get("/api/v1/stakeholders/?cursor=bm9wZQ")
     assert bad.status_code == 400 and "cursor" in bad.json()
