@@ -72,6 +72,10 @@ def open_plays_by_company(company_ids: Iterable[int]) -> dict[int, list[Play]]:
     plays = (
         Play.objects.filter(company_id__in=ids, status__in=Play.OPEN_STATES)
         .select_related("playbook", "assignee")
+        # what the column shows: not the plays' and playbooks' JSON (signals, KPIs, personas, why),
+        # which was decoded ~70 times a review page
+        .only("id", "company_id", "status", "value", "surfaced_at", "playbook__id", "playbook__name",
+              "assignee__id", "assignee__username", "assignee__first_name", "assignee__last_name")
         .order_by("company_id", "-value", "surfaced_at")
     )
     for play in plays:
