@@ -364,9 +364,10 @@ class User:
         return home is not None
 
     # actions
-    def _page_number(self, most: int, kind: str = "company_pages") -> int:
-        """A page a person might go to: 2 to `most`, within the list's pages (50 rows each)."""
-        return self.rng.randint(min(2, self.person[kind]), max(1, min(most, self.person[kind])))
+    def _page_number(self, most: int) -> int:
+        """An account-list page a person might go to: 2 to `most`, within the list's pages (50 rows each)."""
+        pages = self.person["company_pages"]
+        return self.rng.randint(min(2, pages), max(1, min(most, pages)))
 
     def _account(self) -> dict:
         return self.rng.choice(self.person["accounts"])
@@ -643,6 +644,7 @@ def people_prepare(url: str, seed: int) -> list[dict]:
 
     rng = random.Random(seed)
     people = []
+    company_pages = math.ceil(Company.objects.count() / 50)  # the account list's pages
     users = get_user_model().objects.filter(groups__name__in=(roles.REP, roles.MANAGER)).distinct().order_by("username")
     for user in users:
         role = "manager" if user.groups.filter(name=roles.MANAGER).exists() else "rep"
@@ -663,11 +665,11 @@ def people_prepare(url: str, seed: int) -> list[dict]:
         names = scope.order_by("?").values_list("name", flat=True)[:40]
         terms = sorted({name.split()[0] for name in names if name.split()} | {name[:5] for name in names[:10]})
         token, _ = Token.objects.get_or_create(user=user)
-        pages = {"company_pages": math.ceil(Company.objects.count() / 50)}
         zone = getattr(getattr(user, "profile", None), "time_zone", "") or "UTC"
         people.append({"username": user.username, "id": user.pk, "role": role, "token": token.key, "time_zone": zone,
                        "accounts": [{"id": c, "stakeholders": stakeholders[c]} for c in chosen],
-                       "owned": len(ids), "terms": terms, **pages})
+                       "owned": len(ids), "terms": terms,
+                       "company_pages": company_pages})
     return people
 
 
