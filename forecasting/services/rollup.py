@@ -62,7 +62,12 @@ OPEN_CATEGORIES = (Opportunity.Category.COMMIT, Opportunity.Category.BEST_CASE, 
 CLOSED_STAGES = (Opportunity.Stage.CLOSED_WON, Opportunity.Stage.CLOSED_LOST)
 DRAWDOWN_HISTORY_MONTHS = 36
 TOP_ACCOUNTS = 50
-CACHE_SECONDS = 600
+# The cache key holds everything the roll-up reads (see _data_version) and the local date, so an entry
+# is never stale while its key is asked for; this only bounds how long entries of past versions stay.
+# (It used to be ten minutes, as a safety net for the people's names and teams, which the key did not
+# hold: every ten minutes somebody's forecast page took the ~5 s of a recomputation, and everybody
+# asking meanwhile waited for it.)
+CACHE_SECONDS = 60 * 60 * 24
 # Longest a request waits for another one computing the roll-up before computing it itself.
 ROLLUP_LOCK_SECONDS = 60
 _EPOCH = date(1970, 1, 1)
@@ -418,13 +423,23 @@ def _rollup_single_flight(key: str, today: date) -> Rollup:
 
 
 def _data_version() -> tuple:
-    """What the roll-up depends on, cheaply: the latest run, and per table its row count (a deletion) and
-    the last change. MAX(updated_at) is read off an index apart from the count: asked in one aggregate,
-    PostgreSQL read every row of the three tables (~110 ms at 100k rows each, on every forecast page)."""
+    """What the roll-up depends on, cheaply: the latest run, per table its row count (a deletion) and
+    the last change, and the people it names. MAX(updated_at) is read off an index apart from the count:
+    asked in one aggregate, PostgreSQL read every row of the three tables (~110 ms at 100k rows each, on
+    every forecast page). Users, their teams and the teams' names have no change stamp; they are few
+    (the sales team, not the customers), so their rows are hashed."""
     run = ForecastRun.objects.filter(status=ForecastRun.Status.SUCCEEDED).aggregate(last=Max("id"))["last"]
     version = [run]
     for model in (Contract, Opportunity, Company):
         version += [model.objects.aggregate(n=Count("*"))["n"], model.objects.aggregate(at=Max("updated_at"))["at"]]
+    people = hashlib.sha1()
+    for rows in (
+        get_user_model().objects.order_by("pk").values_list("pk", "first_name", "last_name", "username"),
+        Profile.objects.exclude(team=None).order_by("user_id").values_list("user_id", "team_id"),
+        Team.objects.order_by("pk").values_list("pk", "name"),
+    ):
+        people.update(repr(list(rows)).encode())
+    version.append(people.hexdigest())
     return tuple(version)
 
 

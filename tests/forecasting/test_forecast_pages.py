@@ -78,3 +78,28 @@ def test_progress_of_a_queued_run_keeps_polling(example, admin_client):
     assert 'hx-trigger="every 1s"' in text and "Forecasting 2 companies" in text
     dashboard = admin_client.get("/forecast/").content.decode()
     assert "disabled" in dashboard  # the button waits for the run under way
+
+
+def test_the_cached_rollup_follows_renamed_teams_and_people_and_moved_reps(example, rep_client, rep, rep2):
+    """The roll-up is cached until what it reads changes: that includes the names of the teams and reps it
+    shows and which team a rep is in (none of them moves a change stamp), not only contracts and deals."""
+    from accounts.models import Profile, Team
+
+    text = rep_client.get("/forecast/").content.decode()
+    assert "Enterprise East" in text
+    team = Team.objects.get(name="Enterprise East")
+    team.name = "Enterprise North-East"
+    team.save()
+    text = rep_client.get("/forecast/").content.decode()
+    assert "Enterprise North-East" in text and "Enterprise East" not in text
+
+    rep2.first_name, rep2.last_name = "Renamed", "Person"
+    rep2.save()
+    text = rep_client.get("/forecast/?horizon=36m").content.decode()
+    assert "Renamed Person" in text
+
+    west = Team.objects.create(name="Enterprise West")
+    Profile.objects.filter(user=rep2).update(team=west)
+    teams = rep_client.get("/forecast/?horizon=36m").content.decode()
+    teams = teams[teams.index("By team"):teams.index("By rep")]
+    assert "Enterprise West" in teams
