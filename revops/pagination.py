@@ -73,9 +73,14 @@ class IdsFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        ids = self.page_ids(bottom, top)
         rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+    def page_ids(self, bottom: int, top: int) -> list:
+        """The primary keys of the rows from ``bottom`` to ``top`` in the list's order (a subclass may
+        know a cheaper way to the same ids)."""
+        return list(self.object_list.values_list("pk", flat=True)[bottom:top])
 
 
 class IdsFirstPagination(StandardPagination):

@@ -20,6 +20,7 @@ from accounts.api.serializers import (
 )
 from accounts.filters import CompanyFilter, ProductUserFilter, UsageRecordFilter, WorkspaceFilter
 from accounts.models import Company, ProductUser, UsageRecord, Workspace, WorkspaceMembership
+from accounts.pagination import CompanyPagination
 from accounts.selectors import company_with_metrics
 from accounts.services.companies import (
     company_create,
@@ -37,7 +38,6 @@ from accounts.services.companies import (
 )
 from revops.api import FilterBackend
 from revops.permissions import IsAuthenticatedReadAdminWrite
-from revops.pagination import IdsFirstPagination
 
 VALIDATION_ERROR = OpenApiResponse(description="Invalid input; the body names each offending field.")
 
@@ -124,7 +124,7 @@ class CompanyViewSet(AccountsViewSet):
 
     serializer_class = CompanySerializer
     filterset_class = CompanyFilter
-    pagination_class = IdsFirstPagination  # each row's figures are subqueries: never for rows OFFSET skips
+    pagination_class = CompanyPagination  # each row's figures are subqueries: never for rows OFFSET skips
     # CompanyFilter's `sort` parameter orders the list (the same one the pages use).
     filter_backends = [FilterBackend]
 

@@ -8,11 +8,13 @@ from accounts.selectors.companies import (  # noqa: F401
     company_children,
     company_filter_options,
     company_get,
+    company_ids_by_arr,
     company_list,
     company_monthly_usage,
     company_users,
     company_with_metrics,
     company_workspaces,
+    orders_by_arr_descending,
     subquery_count,
 )
 from accounts.selectors.hierarchy import (  # noqa: F401

@@ -13,6 +13,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    OrderBy,
     OuterRef,
     Prefetch,
     Q,
@@ -75,6 +76,35 @@ def company_list(*, filters: dict | None = None) -> QuerySet[Company]:
     rolled-up penetration and small-deal flag of the rows shown with `company_attach_penetration`."""
     qs = company_with_metrics(Company.objects.select_related("owner", "parent"))
     return CompanyFilter(filters or {}, queryset=qs).qs
+
+
+def orders_by_arr_descending(qs: QuerySet[Company]) -> bool:
+    """Whether ``qs`` is a company list sorted by ARR, biggest first (``?sort=-arr``: CompanyFilter
+    orders by its ``mrr`` annotation, then the primary key)."""
+    order = qs.query.order_by
+    return (
+        len(order) == 2 and order[1] in ("pk", "id") and isinstance(order[0], OrderBy) and order[0].descending
+        and isinstance(order[0].expression, F) and order[0].expression.name == "mrr"
+    )
+
+
+def company_ids_by_arr(qs: QuerySet[Company], bottom: int, top: int) -> list[int]:
+    """The ids of rows ``bottom`` to ``top`` of a company list sorted by ARR, biggest first, then id.
+
+    The same ids as slicing the list, but without sorting every company on each page: ordered by
+    ``COALESCE(figures.mrr, 0)``, PostgreSQL sorted all 100,000 (75-80 ms a page). Companies with MRR come
+    first, walked in order through the figures' (mrr DESC, company) index (~3 ms); every other company
+    has none (workspace MRR cannot be negative), so they follow by id.
+    """
+    base = qs.order_by()
+    with_mrr = base.filter(figures__mrr__gt=0).order_by("-figures__mrr", "pk")
+    ids = list(with_mrr.values_list("pk", flat=True)[bottom:top])
+    if len(ids) == top - bottom:
+        return ids
+    counted = bottom + len(ids) if ids else with_mrr.count()  # the companies with MRR, in all
+    rest = base.exclude(figures__mrr__gt=0).order_by("pk")
+    start = max(0, bottom - counted)
+    return ids + list(rest.values_list("pk", flat=True)[start:start + (top - bottom - len(ids))])
 
 
 def distinct_values(field: str) -> list[str]:

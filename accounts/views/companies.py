@@ -9,8 +9,8 @@ from django.utils.cache import patch_vary_headers
 from accounts import selectors
 from accounts.charts import COMPACT_WIDTH, usage_chart_svg, usage_summary, usage_table_rows
 from accounts.models import Company, ResolutionSettings
+from accounts.pagination import CompanyPaginator
 from accounts.selectors.hierarchy import TreeNode
-from revops.pagination import IdsFirstPaginator
 from revops.roles import is_revops_admin
 
 PAGE_SIZE = 50
@@ -31,7 +31,7 @@ def _wants_results_only(request) -> bool:
 
 def company_list(request):
     settings = ResolutionSettings.load()
-    paginator = IdsFirstPaginator(selectors.company_list(filters=request.GET), PAGE_SIZE)
+    paginator = CompanyPaginator(selectors.company_list(filters=request.GET), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     selectors.company_attach_penetration(page.object_list, settings=settings)  # the page's roll-ups at once
     active_filters = {key: request.GET[key] for key in FILTER_KEYS if request.GET.get(key, "").strip()}

@@ -81,7 +81,9 @@ def test_api_pages_fetch_ids_first_and_list_every_company_once_with_its_figures(
         i = by_pk[row["id"]]
         assert Decimal(row["arr"]) == (Decimal(100 * (i % 3)) * 12 if i % 3 else 0)
         assert row["workspace_count"] == (1 if i % 3 else 0)
-    assert counts[1] == counts[2]
+    # page 3 lies past the 80 companies with ARR: it counts them and reads the others by id (two more
+    # statements, however deep the page)
+    assert counts[2] - counts[1] == 2
     # ids first: the statement with the OFFSET selects the ids alone (the figures only where the sort needs them)
     offsets = [sql for sql in statements if "OFFSET" in sql]
     assert len(offsets) == 1 and offsets[0].startswith('SELECT "accounts_company"."id" AS "pk" FROM'), offsets
@@ -95,3 +97,26 @@ def test_filter_dropdowns_offer_each_country_and_industry_once_sorted(rep_client
     assert options["industries"] == ["Banking", "Retail", "Zoos"]
     html = rep_client.get(LIST).content.decode()
     assert html.count('<option value="DE"') == 1 and '<option value="Zoos"' in html
+
+
+def test_sorted_by_arr_a_page_walks_the_figures_in_order_and_matches_the_plain_sort(rep_client, companies):
+    """?sort=-arr reads a page's ids through the figures' (mrr DESC, company) index, not by sorting every
+    company; a page across the last company with ARR, filtered or not, lists exactly what the plain sort
+    would."""
+    from accounts import selectors
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert rep_client.get(LIST, {"sort": "-arr"}).status_code == 200
+    ids_query = next(q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "accounts_company"."id" AS "pk"'))
+    assert 'INNER JOIN "accounts_companyfigures"' in ids_query
+    assert 'ORDER BY "accounts_companyfigures"."mrr" DESC' in ids_query
+
+    for filters in ({"sort": "-arr"}, {"sort": "-arr", "q": "Co 3"}, {"sort": "-arr", "is_root": "true"}):
+        qs = selectors.company_list(filters=filters)
+        assert selectors.orders_by_arr_descending(qs)
+        total = qs.count()
+        plain = list(qs.values_list("pk", flat=True))
+        for bottom in range(0, total + 7, 7):
+            assert selectors.company_ids_by_arr(qs, bottom, bottom + 7) == plain[bottom:bottom + 7], (filters, bottom)
+    for other in ({"sort": "arr"}, {"sort": "-potential"}, {}):
+        assert not selectors.orders_by_arr_descending(selectors.company_list(filters=other))
