@@ -1,8 +1,9 @@
-"""Pausing Python's cycle collector around bulk work (imports, resolution runs, unpickling an index)."""
+"""Python's cycle collector: paused around bulk work (imports, resolution runs, unpickling an index), and
+kept off a web process's stable heap (``web_process_prepare``)."""
 import gc
 from collections.abc import Iterator
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 
 
 @contextmanager
@@ -25,19 +26,18 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
-
 def web_process_prepare() -> None:
     """Load what a web process's requests would load lazily, then freeze its heap for the collector.
 
     A web process keeps a large, stable heap: Django, the apps, the URL patterns and the compiled
-    templates, some 170,000 objects. Python's full collection walks all of it (100-250 ms
-    at a time on this machine) on whichever request happens to cross the collector's threshold: a page
-    that takes 40 ms sometimes took 250 ms, once every few dozen requests per process, and somebody
-    waits for each such pause. So the WSGI entry point
-    (``revops.wsgi``), when a process starts, resolves the URL patterns and compiles the project's
-    templates (the cached loader keeps them), collects once and freezes what survived
-    (``gc.freeze``): later collections walk only what requests allocate. Frozen objects are still
-    counted by reference and freed when no longer used; only cycles among them are never collected.
+    templates, some 170,000 objects. Python's full collection walks all of it (100-250 ms at a time on
+    this machine) on whichever request happens to cross the collector's threshold: a page that takes
+    40 ms sometimes took 250 ms, once every few dozen requests per process, and somebody waits for each
+    such pause. So the WSGI entry point (``revops.wsgi``), when a process starts, resolves the URL
+    patterns and compiles the project's templates (the cached loader keeps them), collects once and
+    freezes what survived (``gc.freeze``): later collections walk only what requests allocate. Frozen
+    objects are still counted by reference and freed when no longer used; only cycles among them are
+    never collected.
     """
     from django.conf import settings
     from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
