@@ -382,7 +382,7 @@ def _roots(parent: np.ndarray) -> np.ndarray:
 
 
 def forecast_rollup_cached(*, today: date | None = None) -> Rollup:
-    """The roll-up for pages and the API: cached until the data it reads changes (or ten minutes)."""
+    """The roll-up for pages and the API: cached until the data it reads changes (old keys expire after a day)."""
     today = today or timezone.localdate()
     version = ":".join(str(part) for part in (today, *_data_version()))
     key = "forecast-rollup:" + hashlib.sha1(version.encode()).hexdigest()

@@ -266,11 +266,12 @@ def review_summary(*, team: Team, accounts: list[ReviewAccount], now: datetime |
     now = now or timezone.now()
     this_week = week_start(timezone.localtime(now, viewer_zone(viewer)).date())
     counts = flag_counts(accounts)
+    # only the counts out of the stored snapshot (the whole one holds every row and its five people)
     previous = (
         ReviewSession.objects.filter(team=team, week_start__lt=this_week).order_by("-week_start")
-        .values_list("snapshot", flat=True).first()
+        .values_list("snapshot__summary__flag_counts", flat=True).first()
     )
-    before = ((previous or {}).get("summary") or {}).get("flag_counts") if previous is not None else None
+    before = previous if isinstance(previous, dict) else None
     change = {
         key: (counts[key] - int(before[key])) if before is not None and key in before else None
         for key in FLAG_KEYS

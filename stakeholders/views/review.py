@@ -4,9 +4,16 @@ Managers and admins see the session controls; reps see their team's review read-
 still log contacts from it). Ranking (which accounts make the top N) and sorting (the order they
 are shown in) are separate: sorting never changes which accounts are on the page.
 """
+import hashlib
+import inspect
+
+from django.core.cache import cache
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts.models import Company, Team
@@ -26,6 +33,8 @@ from stakeholders.selectors.review import (
 )
 from stakeholders.services.sessions import can_run_review
 
+ROW_TEMPLATE = "stakeholders/_review_row.html"
+ROW_CACHE_SECONDS = 60 * 60 * 24
 TOP_N_CHOICES = (10, 25, 50, 100)
 SORTS = {
     "rank": lambda r: r.rank,
@@ -90,12 +99,13 @@ def review_index(request):
         accounts = review_accounts(team=team, ranking=params["ranking"], top_n=params["top_n"], viewer=user)
         prepare_rows(accounts)
         summary = review_summary(team=team, accounts=accounts, viewer=user)
-        rows = [a for a in accounts if not params["flag"] or a.flags.get(params["flag"])]
+        rows = sort_rows([a for a in accounts if not params["flag"] or a.flags.get(params["flag"])], params["sort"])
         this_week = week_start(local_today(user))
         can_run = can_run_review(user, team)
         context.update(
             {
-                "rows": sort_rows(rows, params["sort"]),
+                "rows": rows,
+                "row_html": render_rows(rows),
                 "account_count": len(accounts),
                 "summary": summary,
                 "summary_cards": [
@@ -108,7 +118,8 @@ def review_index(request):
                 ),
                 "can_run": can_run,
                 "this_week": this_week,
-                "session": ReviewSession.objects.filter(team=team, week_start=this_week).first(),
+                # the button needs the id and status, not the session's snapshot of every row
+                "session": ReviewSession.objects.filter(team=team, week_start=this_week).only("id", "status").first(),
             }
         )
     htmx = getattr(request, "htmx", None)
@@ -127,7 +138,7 @@ def review_row(request, company_pk: int):
     rank = _int(request.GET.get("rank"), 0)
     row = review_account(company=company, viewer=request.user, rank=rank)
     prepare_rows([row])
-    return render(request, "stakeholders/_review_row.html", {"row": row})
+    return render(request, ROW_TEMPLATE, {"row": row})
 
 
 def prepare_rows(rows) -> list:
@@ -149,3 +160,71 @@ def prepare_rows(rows) -> list:
         for person in row.key_stakeholders:
             person.log_url = f"{log_url}?stakeholder={person.id}&origin=review&rank={row.rank}"
     return rows
+
+
+# --- rendered rows, cached by what they show ----------------------------------------------------------
+
+_row_code_version: str | None = None
+
+
+def _row_code() -> str:
+    """A digest of the row template and the template tags it uses: a deploy that changes either draws anew."""
+    global _row_code_version
+    if _row_code_version is None:
+        from revops.templatetags import revops_tags
+        from stakeholders.templatetags import stakeholder_tags
+
+        source = get_template(ROW_TEMPLATE).template.source
+        source += inspect.getsource(revops_tags) + inspect.getsource(stakeholder_tags)
+        _row_code_version = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+    return _row_code_version
+
+
+def _name_of(user) -> tuple:
+    return (user.get_full_name(), user.get_username()) if user is not None else ()
+
+
+def row_fingerprint(row, *, just_logged: bool = False) -> str:
+    """Everything stakeholders/_review_row.html shows for ``row``, as one digest.
+
+    Two rows with the same fingerprint render byte for byte the same: the digest holds each value the
+    template reads (the company, its owner's name, the figures, flags, action items, plays, the five
+    people with their notes and links), the rank, the viewer's time zone and today's date there (the
+    "days ago" labels), the language and the code that draws it.
+    """
+    company = row.company
+    parts = (
+        _row_code(), translation.get_language(), timezone.get_current_timezone_name(), timezone.localdate(),
+        just_logged, row.rank, row.company_url, row.log_url,
+        company.pk, company.name, _name_of(company.owner), company.arr, company.potential_arr, company.penetration,
+        row.known_stakeholders, row.last_contacted_at, tuple(row.flags.items()),
+        tuple((item.description, item.due_date) for item in row.open_action_items),
+        tuple((play.pk, play.playbook.name, play.status, _name_of(play.assignee)) for play in row.open_plays),
+        tuple(
+            (k.id, k.name, k.title, k.role, k.role_label, k.days_since, k.freshness, k.contact_note, k.log_url)
+            for k in row.key_stakeholders
+        ),
+    )
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def render_rows(rows: list, *, just_logged: bool = False) -> list[str]:
+    """The review's rows as HTML, each drawn once per content and kept in the cache.
+
+    A team's review is opened again and again in a week (the manager, each rep, the next meeting) and
+    its rows change only when someone logs a contact or the figures move: drawing 25 rows with five
+    people each was half the page's time. A row's key is its fingerprint, so a changed row is a new
+    key and never shows stale; old keys expire after a day.
+    """
+    keys = [f"review-row:{row_fingerprint(row, just_logged=just_logged)}" for row in rows]
+    cached = cache.get_many(keys) if keys else {}
+    template = get_template(ROW_TEMPLATE)
+    drawn, fresh = [], {}
+    for key, row in zip(keys, rows):
+        html = cached.get(key)
+        if html is None:
+            html = fresh[key] = str(template.render({"row": row, "just_logged": just_logged}))
+        drawn.append(mark_safe(html))
+    if fresh:
+        cache.set_many(fresh, ROW_CACHE_SECONDS)
+    return drawn

@@ -247,3 +247,98 @@ def test_plays_column_lists_open_plays_of_each_account_and_not_closed_ones(manag
     # The refreshed row (after logging a contact) has the column too.
     row = manager_client.get(f"/review/rows/{accounts['alpha'].pk}/", HTTP_HX_REQUEST="true")
     assert row.status_code == 200 and "Consolidation push" in row.content.decode()
+
+
+def _rows_of(html: str) -> list[str]:
+    return re.findall(r'<tbody id="review-row-.*?</tbody>', html, flags=re.S)
+
+
+def test_rows_are_drawn_once_and_then_come_from_the_cache(manager_client, rep, accounts):
+    StakeholderFactory(company=accounts["alpha"], name="Bea Buyer", role=R.ECONOMIC_BUYER, key_rank=1)
+    first = manager_client.get(INDEX)
+    assert [t.name for t in first.templates].count("stakeholders/_review_row.html") == 3
+    second = manager_client.get(INDEX)
+    assert [t.name for t in second.templates].count("stakeholders/_review_row.html") == 0
+    assert _rows_of(second.content.decode()) == _rows_of(first.content.decode())
+    assert "Bea Buyer" in second.content.decode()
+
+
+def test_a_cached_row_equals_a_fresh_drawing_after_every_change_it_shows(manager_client, rep, rep2, team, accounts):
+    """Each change below shows on the page at once, and the page is what a drawing without the cache gives."""
+    from django.core.cache import cache
+
+    from playbooks.models import Play
+    from tests.playbooks.factories import PlaybookFactory, PlayFactory
+
+    alpha, bravo = accounts["alpha"], accounts["bravo"]
+    buyer = StakeholderFactory(company=alpha, name="Bea Buyer", title="CFO", role=R.ECONOMIC_BUYER, key_rank=1)
+    champion = StakeholderFactory(company=alpha, name="Cid Champion", role=R.CHAMPION, key_rank=2)
+    play = PlayFactory(playbook=PlaybookFactory(name="Consolidation push"), company=bravo, assignee=rep)
+    last_monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday() + 7)
+    earlier = ReviewSessionFactory(team=team, week_start=last_monday)
+
+    def rename_company():
+        alpha.name = "Alpha Renamed"
+        alpha.save()
+
+    def rename_owner():
+        rep.first_name, rep.last_name = "Ravindra", "Patel-Singh"
+        rep.save()
+
+    def change_potential():
+        alpha.potential_arr = Decimal("1300000")
+        alpha.save()
+
+    def grow_arr():
+        WorkspaceFactory(company=bravo, mrr=Decimal("500"))
+
+    def retitle_person():
+        buyer.title, buyer.role = "Chief Financial Officer", R.EXECUTIVE_SPONSOR
+        buyer.save()
+
+    def log_a_contact():
+        log_contact(champion, by=rep2, days_ago=2)
+
+    def person_leaves():
+        buyer.is_active = False
+        buyer.save()
+
+    def add_action_item():
+        ActionItemFactory(session=earlier, company=bravo, description="Find the CFO")
+
+    def rename_playbook():
+        play.playbook.name = "Enterprise agreement"
+        play.playbook.save()
+
+    def reassign_play():
+        play.assignee = rep2
+        play.status = Play.Status.IN_PROGRESS
+        play.save()
+
+    manager_client.get(INDEX)  # a session's first request stores the viewer's time zone
+    before = _rows_of(manager_client.get(INDEX).content.decode())
+    for change in (rename_company, rename_owner, change_potential, grow_arr, retitle_person, log_a_contact,
+                   person_leaves, add_action_item, rename_playbook, reassign_play):
+        change()
+        cached = _rows_of(manager_client.get(INDEX).content.decode())
+        cache.clear()
+        fresh = _rows_of(manager_client.get(INDEX).content.decode())
+        assert cached == fresh, f"after {change.__name__} the cached rows differ from a fresh drawing"
+        assert cached != before, f"{change.__name__} does not show on the page"
+        before = cached
+
+
+def test_the_row_fingerprint_holds_the_viewers_time_zone_and_day(rep, accounts):
+    from zoneinfo import ZoneInfo
+
+    from stakeholders.selectors.review import review_account
+    from stakeholders.views.review import prepare_rows, row_fingerprint
+
+    row = prepare_rows([review_account(company=accounts["alpha"], rank=1)])[0]
+    with timezone.override(ZoneInfo("Pacific/Kiritimati")):  # UTC+14: a day ahead of UTC for most of it
+        east = row_fingerprint(row)
+    with timezone.override(ZoneInfo("Pacific/Pago_Pago")):  # UTC−11
+        west = row_fingerprint(row)
+    assert east != west != row_fingerprint(row)
+    assert row_fingerprint(row) == row_fingerprint(row)
+    assert row_fingerprint(row, just_logged=True) != row_fingerprint(row)
