@@ -92,7 +92,8 @@ def _count(qs: QuerySet) -> Coalesce:
 
 
 def company_with_contact_metrics(
-    qs: QuerySet[Company] | None = None, *, now: datetime | None = None, zone: ZoneInfo | None = None
+    qs: QuerySet[Company] | None = None, *, now: datetime | None = None, zone: ZoneInfo | None = None,
+    flags: bool = True,
 ) -> QuerySet[Company]:
     """Annotate companies with contact metrics and the five coverage flags (see the module docstring).
 
@@ -100,6 +101,10 @@ def company_with_contact_metrics(
     last_contacted_by_id, known_stakeholders, contacted_30d, has_economic_buyer,
     has_executive_sponsor, overdue_next_steps (count) and flag_<key> for each key of FLAGS.
     ``zone`` defaults to the active time zone (the viewer's, set by the middleware).
+
+    ``flags=False`` leaves the flag_<key> annotations out, for callers that only read the rows
+    (``flags_from_metrics`` gives the same flags from the metrics): in SQL each flag repeats the
+    subquery of its metric, so the flags double the statement and the work of the database.
     """
     qs = Company.objects.all() if qs is None else qs
     since, today = contact_cutoffs(now=now, zone=zone)
@@ -117,6 +122,8 @@ def company_with_contact_metrics(
         has_executive_sponsor=Exists(active.filter(role=Stakeholder.Role.EXECUTIVE_SPONSOR)),
         overdue_next_steps=_count(open_overdue),
     )
+    if not flags:
+        return qs
     return qs.annotate(
         flag_few_stakeholders=_bool(Q(known_stakeholders__lt=KEY_COUNT)),
         flag_no_buyer_or_sponsor=_bool(Q(has_economic_buyer=False, has_executive_sponsor=False)),
@@ -132,7 +139,27 @@ def _bool(condition: Q) -> Case:
 
 def company_flags(company: Company) -> dict[str, bool]:
     """The flags of a company annotated by ``company_with_contact_metrics``, in display order."""
+    if not hasattr(company, "flag_few_stakeholders"):  # annotated with flags=False
+        return flags_from_metrics(
+            known_stakeholders=company.known_stakeholders, contacted_30d=company.contacted_30d,
+            has_economic_buyer=company.has_economic_buyer, has_executive_sponsor=company.has_executive_sponsor,
+            overdue_next_steps=company.overdue_next_steps,
+        )
     return {key: bool(getattr(company, f"flag_{key}")) for key in FLAG_KEYS}
+
+
+def flags_from_metrics(
+    *, known_stakeholders: int, contacted_30d: int, has_economic_buyer: bool, has_executive_sponsor: bool,
+    overdue_next_steps: int,
+) -> dict[str, bool]:
+    """The five flags from a company's metrics, by the same rules as the flag_<key> annotations."""
+    return {
+        "few_stakeholders": known_stakeholders < KEY_COUNT,
+        "no_buyer_or_sponsor": not has_economic_buyer and not has_executive_sponsor,
+        "single_threaded": contacted_30d == 1,
+        "all_stale": contacted_30d == 0,
+        "overdue_next_steps": overdue_next_steps > 0,
+    }
 
 
 def flag_filter(key: str) -> Q:
@@ -144,5 +171,5 @@ def flag_filter(key: str) -> Q:
 
 __all__ = [
     "FLAGS", "FLAG_KEYS", "FLAG_LABELS", "FRESH_DAYS", "RECENT_DAYS", "company_flags",
-    "company_with_contact_metrics", "contact_cutoffs", "flag_filter", "freshness",
+    "company_with_contact_metrics", "contact_cutoffs", "flag_filter", "flags_from_metrics", "freshness",
 ]

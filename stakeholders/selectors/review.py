@@ -3,7 +3,8 @@
 ``review_accounts`` runs a fixed number of queries whatever ``top_n`` is:
 
 1. the team's top companies, ranked, with their figures (ARR, potential, penetration, owner);
-2. the contact metrics and flags of exactly those companies (correlated subqueries on indexes);
+2. the contact metrics of exactly those companies (correlated subqueries on indexes; the flags follow
+   from them in Python);
 3. the five key stakeholders of every one of those companies (one query, a window function
    numbering each company's active stakeholders);
 4. the open action items of earlier review sessions for those companies (one query);
@@ -32,7 +33,7 @@ from .metrics import FLAG_KEYS, KEY_COUNT, company_flags, company_with_contact_m
 
 CONTACT_METRICS = (
     "last_contacted_at", "last_contacted_by_id", "known_stakeholders", "contacted_30d", "has_economic_buyer",
-    "has_executive_sponsor", "overdue_next_steps", *(f"flag_{key}" for key in FLAG_KEYS),
+    "has_executive_sponsor", "overdue_next_steps",
 )
 
 RANKINGS = {"potential": "Potential ARR", "arr": "ARR", "gap": "Gap (potential − ARR)"}
@@ -133,12 +134,12 @@ def _ranked(qs: QuerySet[Company], ranking: str) -> QuerySet[Company]:
     return qs.order_by(*order)
 
 
-def _key_stakeholders(company_ids: list[int]) -> dict[int, list[Stakeholder]]:
+def _key_stakeholders(company_ids: list[int]) -> dict[int, list[dict]]:
+    """Each company's five key people, as the columns a review row shows (not whole model rows)."""
     if not company_ids:
         return {}
     people = (
         Stakeholder.objects.filter(company_id__in=company_ids, is_active=True)
-        .select_related("last_contacted_by")
         .annotate(
             position=Window(
                 RowNumber(),
@@ -151,10 +152,12 @@ def _key_stakeholders(company_ids: list[int]) -> dict[int, list[Stakeholder]]:
         )
         .filter(position__lte=KEY_COUNT)
         .order_by("company_id", "position")
+        .values("id", "company_id", "name", "title", "role", "last_contacted_at", "last_contacted_by__username",
+                "last_contacted_by__first_name", "last_contacted_by__last_name")
     )
-    by_company: dict[int, list[Stakeholder]] = {}
+    by_company: dict[int, list[dict]] = {}
     for person in people:
-        by_company.setdefault(person.company_id, []).append(person)
+        by_company.setdefault(person["company_id"], []).append(person)
     return by_company
 
 
@@ -165,6 +168,7 @@ def _open_items(company_ids: list[int], *, before_week: date) -> dict[int, list[
         ActionItem.objects.filter(company_id__in=company_ids, status=ActionItem.Status.OPEN,
                                   session__week_start__lt=before_week)
         .select_related("assignee", "session")
+        .defer("session__snapshot")  # each earlier session's copy of its review: not shown, slow to decode
         .order_by(F("due_date").asc(nulls_last=True), "id")
     )
     by_company: dict[int, list[ActionItem]] = {}
@@ -173,21 +177,27 @@ def _open_items(company_ids: list[int], *, before_week: date) -> dict[int, list[
     return by_company
 
 
-def _key_row(person: Stakeholder, *, zone: ZoneInfo, today: date) -> KeyStakeholder:
-    days = days_since(person.last_contacted_at, zone=zone, today=today)
+ROLE_LABELS = dict(Stakeholder.Role.choices)
+
+
+def _key_row(person: dict, *, zone: ZoneInfo, today: date) -> KeyStakeholder:
+    last = person["last_contacted_at"]
+    days = days_since(last, zone=zone, today=today)
     if days is not None and days < 0:
         days = 0  # logged a little ahead of `now` (clock skew, or a review held on a past day)
-    by = user_display(person.last_contacted_by)
-    if person.last_contacted_at is None:
+    # the user's full name, else their username (user_display), from the columns read
+    full_name = f"{person['last_contacted_by__first_name'] or ''} {person['last_contacted_by__last_name'] or ''}"
+    by = full_name.strip() or person["last_contacted_by__username"] or ""
+    if last is None:
         note = "never contacted"
     else:
-        local = timezone.localtime(person.last_contacted_at, zone)
+        local = timezone.localtime(last, zone)
         note = f"last contact {local:%b} {local.day}, {local.year}"  # "Mar 3, 2026" (the product is in English)
         note += f" by {by}" if by else ""
+    role = person["role"]
     return KeyStakeholder(
-        id=person.pk, name=person.name, title=person.title, role=person.role, role_label=person.get_role_display(),
-        last_contacted_at=person.last_contacted_at, last_contacted_by=by,
-        days_since=days, freshness=freshness(days), contact_note=note,
+        id=person["id"], name=person["name"], title=person["title"], role=role, role_label=ROLE_LABELS.get(role, role),
+        last_contacted_at=last, last_contacted_by=by, days_since=days, freshness=freshness(days), contact_note=note,
     )
 
 
@@ -234,7 +244,7 @@ def review_accounts(
     metrics = {
         row["pk"]: row
         for row in company_with_contact_metrics(Company.objects.filter(pk__in=[c.pk for c in companies]),
-                                                now=now, zone=zone).values("pk", *CONTACT_METRICS)
+                                                now=now, zone=zone, flags=False).values("pk", *CONTACT_METRICS)
     } if companies else {}
     for company in companies:
         for name, value in metrics[company.pk].items():

@@ -135,3 +135,31 @@ def test_flags_filter_set_based_across_companies(django_assert_num_queries):
 ])
 def test_freshness_bands(days, expected):
     assert freshness(days) == expected
+
+
+def test_flags_from_the_metrics_alone_equal_the_sql_flags():
+    """The review reads the metrics without the flag annotations and derives the flags in Python."""
+    today = timezone.localdate()
+    companies = [CompanyFactory()]  # nobody known: few, no buyer, all stale
+    healthy, people = healthy_account()
+    companies.append(healthy)
+    few, few_people = healthy_account()
+    Stakeholder.objects.filter(pk=few_people[4].pk).update(is_active=False)
+    companies.append(few)
+    single = CompanyFactory()
+    log_contact(StakeholderFactory(company=single, role=R.EXECUTIVE_SPONSOR), days_ago=5,
+                next_step="Send pricing", next_step_due=today - timedelta(days=2))
+    companies.append(single)
+    stale, stale_people = healthy_account()
+    log_contact(stale_people, days_ago=45)
+    Stakeholder.objects.filter(company=stale).update(last_contacted_at=timezone.now() - timedelta(days=45))
+    companies.append(stale)
+    ids = [c.pk for c in companies]
+    with_flags = {c.pk: company_flags(c) for c in company_with_contact_metrics(Company.objects.filter(pk__in=ids))}
+    plain = company_with_contact_metrics(Company.objects.filter(pk__in=ids), flags=False)
+    from_metrics = {c.pk: company_flags(c) for c in plain}
+    assert not hasattr(plain[0], "flag_all_stale")
+    assert from_metrics == with_flags
+    # every flag is raised somewhere and cleared somewhere, so the comparison covers both outcomes
+    assert all(any(f[key] for f in with_flags.values()) and not all(f[key] for f in with_flags.values())
+               for key in FLAG_KEYS)
