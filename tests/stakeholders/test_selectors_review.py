@@ -187,3 +187,19 @@ def test_accounts_without_an_owner_in_the_team_are_left_out(team):
     CompanyFactory(owner=None, potential_arr=Decimal("5000000"))
     assert review_accounts(team=team) == []
     assert Company.objects.count() == 1
+
+
+def test_the_contact_note_names_who_logged_it_by_full_name_else_username(team, rep, rep2, three_accounts):
+    company = three_accounts[0]
+    named, unnamed, never = (StakeholderFactory(company=company, name=n, key_rank=r)
+                             for r, n in ((1, "Named"), (2, "Unnamed"), (3, "Never")))
+    type(rep2).objects.filter(pk=rep2.pk).update(first_name="", last_name="")
+    type(rep).objects.filter(pk=rep.pk).update(first_name="Ravi", last_name="Patel")
+    log_contact(named, by=rep, days_ago=3)
+    log_contact(unnamed, by=rep2, days_ago=4)
+    people = {k.name: k for k in review_accounts(team=team)[0].key_stakeholders}
+    assert people["Named"].last_contacted_by == "Ravi Patel"
+    assert people["Unnamed"].last_contacted_by == "rosa.rep"
+    local = timezone.localtime(Stakeholder.objects.get(pk=unnamed.pk).last_contacted_at)
+    assert people["Unnamed"].contact_note == f"last contact {local:%b} {local.day}, {local.year} by rosa.rep"
+    assert people["Never"].contact_note == "never contacted" and people["Never"].last_contacted_by == ""
