@@ -39,10 +39,9 @@ the way a rep does — the htmx dialog (GET), then its form POST with the CSRF t
 the redrawn stakeholder panel — or through POST /api/v1/interactions/.
 
 Printed: per endpoint count, errors, throughput, p50/p95/p99 in ms against the targets (pages
-≤ 300 ms p95, API lists ≤ 150 ms p95), the gunicorn configuration, the load average before and after,
-the machine's speed then (a fixed pure-Python loop, timed before and after the window) and the CPU
-the server, the database and the client used in the window, with the CPU per request and the
-request rate the users offer: when the offered rate is above what the cores can serve, the
+≤ 300 ms p95, API lists ≤ 150 ms p95), the gunicorn configuration, the load average before and after
+and the CPU the server, the database and the client used in the window, with the CPU per request
+and the request rate the users offer: when the offered rate is above what the cores can serve, the
 figures measure the queue, not the pages (lower --users or raise --think to see the latter).
 "postgres (all)" counts every PostgreSQL backend, other people's too. Exit status 1 if any request
 failed (a status outside 2xx/3xx, a refused form, an exception); the first errors are printed, and
@@ -522,7 +521,6 @@ async def drive(people: list[dict], args, port: int, stats: Stats) -> dict:
         await user._call("forecast (roll-up cache warm-up)", "setup", user.page, "GET", "/forecast/")
     print(f"   {len(users)} of {args.users} users logged in in {login_seconds:.1f} s; "
           f"warm-up {args.warmup} s, then {args.duration} s measured …", flush=True)
-    speed_before = reference_ms()
     load_before = os.getloadavg()
     now = time.monotonic()
     until = now + args.warmup + args.duration
@@ -540,24 +538,8 @@ async def drive(people: list[dict], args, port: int, stats: Stats) -> dict:
     for user in users:
         await user.close()
     return {"login_seconds": login_seconds, "users": len(users), "measured": measured,
-            "load_before": load_before, "load_after": load_after, "speed": (speed_before, reference_ms()),
+            "load_before": load_before, "load_after": load_after,
             "cpu": {k: cpu_end[k] - cpu_start[k] for k in cpu_end}}
-
-
-def reference_ms() -> float:
-    """Wall milliseconds of a fixed pure-Python loop on an idle moment of one core (best of five).
-
-    This machine's speed is not constant: sessions saw the same code cost ~2× the CPU per request an hour
-    apart. The figure, printed before and after the window, says which runs can be compared.
-    """
-    best = math.inf
-    for _ in range(5):
-        start = time.perf_counter()
-        total = 0
-        for i in range(1_000_000):
-            total += i * i % 7
-        best = min(best, time.perf_counter() - start)
-    return best * 1000
 
 
 # --- CPU accounting from /proc -------------------------------------------------------------------------
@@ -759,8 +741,6 @@ def report(stats: Stats, outcome: dict, args) -> bool:
           f"{_think_text(args.think)}; gunicorn gthread {args.workers} workers × {args.threads} threads")
     print("   load average (1/5/15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}; {} cores".format(
         *outcome["load_before"], *outcome["load_after"], os.cpu_count()))
-    print("   machine speed: a fixed pure-Python loop took {:.0f} ms before the window and {:.0f} ms after "
-          "(lower is faster; compare runs at similar figures)".format(*outcome["speed"]))
     cpu = outcome["cpu"]
     print("   CPU seconds in the window: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
           + f" (of {measured * (os.cpu_count() or 1):.0f} the machine has)")

@@ -15,9 +15,10 @@ generated interactions, as the services would store it.
 
 The measurement runs in a child process with Django pointed at the scratch database: a manager of
 one team (about 4,750 accounts) signs in and GETs the review — the JSON API
-(``/api/v1/weekly-review/``) and, when it exists, the page (``/review/``) — for 5, 25 and 100 accounts
-and each ranking. Printed per request: queries (CaptureQueriesContext) and server time (median of
-five, after a warm-up), wall time of Django's test client handling the request in-process.
+(``/api/v1/weekly-review/``, 5, 25 and 100 accounts) and the page (``/review/``, 10, 25 and 100) —
+for each ranking. Printed per request: queries (CaptureQueriesContext), the first request's time with
+an empty cache (the page draws every row) and the median and maximum of the next five (the rows come
+from the cache), wall time of Django's test client handling the request in-process.
 """
 from __future__ import annotations
 
@@ -230,14 +231,19 @@ def measure(url: str) -> dict:
 
     team_size = team_companies(accounts).count()
     results = []
-    targets = [("api", "/api/v1/weekly-review/?top_n={n}&ranking={r}")]
-    if client.get("/review/").status_code == 200 and b"upcoming" not in client.get("/review/").content.lower():
-        targets.append(("page", "/review/?top_n={n}&ranking={r}"))
-    for label, pattern in targets:
+    from django.core.cache import cache
+
+    # the API takes any top_n; the page offers 10, 25, 50 and 100 accounts (`top`)
+    targets = [("api", "/api/v1/weekly-review/?top_n={n}&ranking={r}", (5, 25, 100)),
+               ("page", "/review/?top={n}&ranking={r}", (10, 25, 100))]
+    for label, pattern, sizes in targets:
         for ranking in ("potential", "arr", "gap"):
-            for n in (5, 25, 100):
+            for n in sizes:
                 path = pattern.format(n=n, r=ranking)
-                client.get(path)  # warm-up
+                cache.clear()  # the page's rows are drawn anew: the first view of the week
+                started = time.perf_counter()
+                client.get(path)
+                first_ms = (time.perf_counter() - started) * 1000
                 times, queries, sql_ms = [], 0, 0.0
                 for _ in range(5):
                     with CaptureQueriesContext(connection) as ctx:
@@ -248,7 +254,8 @@ def measure(url: str) -> dict:
                     queries = len(ctx.captured_queries)
                     sql_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
                 results.append({"target": label, "ranking": ranking, "top_n": n, "queries": queries,
-                                "median_ms": statistics.median(times), "max_ms": max(times), "sql_ms": sql_ms})
+                                "first_ms": first_ms, "median_ms": statistics.median(times), "max_ms": max(times),
+                                "sql_ms": sql_ms})
     from accounts.models import Company
     from stakeholders.models import Interaction, Stakeholder
 
@@ -302,11 +309,14 @@ def main() -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     print(f"== weekly review on {figures['companies']:,} companies, {figures['stakeholders']:,} stakeholders, "
           f"{figures['interactions']:,} interactions; the manager's team owns {figures['team_accounts']:,} accounts")
-    print(f"   {'what':<6} {'ranking':<10} {'top_n':>5} {'queries':>8} {'median ms':>10} {'max ms':>8} {'SQL ms':>8}")
+    print(f"   {'what':<6} {'ranking':<10} {'top_n':>5} {'queries':>8} {'first ms':>9} {'median ms':>10} "
+          f"{'max ms':>8} {'SQL ms':>8}")
     for row in figures["results"]:
         print(f"   {row['target']:<6} {row['ranking']:<10} {row['top_n']:>5} {row['queries']:>8} "
-              f"{row['median_ms']:>10.1f} {row['max_ms']:>8.1f} {row['sql_ms']:>8.1f}")
-    print("Target: ≤ 300 ms for 25 accounts, the same number of queries for 5, 25 and 100. "
+              f"{row['first_ms']:>9.1f} {row['median_ms']:>10.1f} {row['max_ms']:>8.1f} {row['sql_ms']:>8.1f}")
+    print("first: the first request with an empty cache (the page draws every row); median and max: the next five "
+          "(the page's rows come from the cache while they do not change).")
+    print("Target: ≤ 300 ms for 25 accounts, the same number of queries whatever the number of accounts. "
           "Timings are noisy: the two cores are shared with other work.")
 
 

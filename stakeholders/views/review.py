@@ -7,6 +7,7 @@ are shown in) are separate: sorting never changes which accounts are on the page
 import hashlib
 import inspect
 
+import django
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import get_template
@@ -168,7 +169,8 @@ _row_code_version: str | None = None
 
 
 def _row_code() -> str:
-    """A digest of the row template and the template tags it uses: a deploy that changes either draws anew."""
+    """A digest of what draws a row besides its data: the template, the tags it uses, the play links'
+    address and Django's version. A deploy that changes any of them draws the rows anew."""
     global _row_code_version
     if _row_code_version is None:
         from revops.templatetags import revops_tags
@@ -176,6 +178,7 @@ def _row_code() -> str:
 
         source = get_template(ROW_TEMPLATE).template.source
         source += inspect.getsource(revops_tags) + inspect.getsource(stakeholder_tags)
+        source += reverse("playbooks:play_detail", args=[1]) + django.get_version()
         _row_code_version = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
     return _row_code_version
 
