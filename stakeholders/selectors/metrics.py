@@ -138,14 +138,13 @@ def _bool(condition: Q) -> Case:
 
 
 def company_flags(company: Company) -> dict[str, bool]:
-    """The flags of a company annotated by ``company_with_contact_metrics``, in display order."""
-    if not hasattr(company, "flag_few_stakeholders"):  # annotated with flags=False
-        return flags_from_metrics(
-            known_stakeholders=company.known_stakeholders, contacted_30d=company.contacted_30d,
-            has_economic_buyer=company.has_economic_buyer, has_executive_sponsor=company.has_executive_sponsor,
-            overdue_next_steps=company.overdue_next_steps,
-        )
-    return {key: bool(getattr(company, f"flag_{key}")) for key in FLAG_KEYS}
+    """The flags of a company annotated by ``company_with_contact_metrics`` (with or without the flag
+    annotations), in display order: derived from its metrics by the rules the annotations use."""
+    return flags_from_metrics(
+        known_stakeholders=company.known_stakeholders, contacted_30d=company.contacted_30d,
+        has_economic_buyer=company.has_economic_buyer, has_executive_sponsor=company.has_executive_sponsor,
+        overdue_next_steps=company.overdue_next_steps,
+    )
 
 
 def flags_from_metrics(

@@ -155,7 +155,8 @@ def test_flags_from_the_metrics_alone_equal_the_sql_flags():
     Stakeholder.objects.filter(company=stale).update(last_contacted_at=timezone.now() - timedelta(days=45))
     companies.append(stale)
     ids = [c.pk for c in companies]
-    with_flags = {c.pk: company_flags(c) for c in company_with_contact_metrics(Company.objects.filter(pk__in=ids))}
+    with_flags = {c.pk: {key: bool(getattr(c, f"flag_{key}")) for key in FLAG_KEYS}  # the SQL annotations
+                  for c in company_with_contact_metrics(Company.objects.filter(pk__in=ids))}
     plain = company_with_contact_metrics(Company.objects.filter(pk__in=ids), flags=False)
     from_metrics = {c.pk: company_flags(c) for c in plain}
     assert not hasattr(plain[0], "flag_all_stale")
