@@ -86,6 +86,8 @@ class Company(models.Model):
             models.Index(fields=["country"], name="company_country_idx"),
             models.Index(fields=["industry"], name="company_industry_idx"),
             models.Index(fields=["updated_at"], name="company_updated_idx"),  # the forecast cache's data version
+            # the tier filter (list page and API): its count is an index-only scan, its page a walk in order
+            models.Index(fields=["tier", "name", "id"], name="company_tier_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,12 @@ def not_found(request, exception=None):
 
 # --- strict input: refuse what DRF and django-filter would quietly ignore or coerce ----------------
 
+def own_columns(model) -> tuple[str, ...]:
+    """Every column of ``model``'s own table, for ``.only()`` beside the few columns a list shows of the
+    rows it joins (select_related loads whole rows otherwise)."""
+    return tuple(field.name for field in model._meta.concrete_fields)
+
+
 class FilterBackend(DjangoFilterBackend):
     """DjangoFilterBackend that also refuses (400 naming the parameter) a filter sent empty, unless it
     takes text, and a single-valued filter sent more than once: django-filter would silently read the

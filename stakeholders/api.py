@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Company, ProductUser, Team
-from revops.api import FilterBackend, StrictBooleanField, StrictModelSerializer
+from revops.api import FilterBackend, StrictBooleanField, StrictModelSerializer, own_columns
 from revops.pagination import AccountGroupedPagination, FeedPagination
 from revops.roles import is_manager, is_revops_admin, managed_team_ids
 from revops.timezones import days_since, local_today, user_zone
@@ -37,6 +37,7 @@ from stakeholders.selectors.metrics import FLAGS, freshness
 from stakeholders.selectors.review import (
     DEFAULT_TOP_N,
     MAX_TOP_N,
+    NAME_COLUMNS,
     RANKINGS,
     ReviewAccount,
     review_account,
@@ -142,8 +143,14 @@ class StakeholderViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Stakeholder]:
         # unranked people after the ranked ones on every database (SQLite sorts NULL first); the
         # pagination orders by it: by account, key rank, name, id
-        return Stakeholder.objects.select_related("company", "last_contacted_by").annotate(
+        people = Stakeholder.objects.select_related("company", "last_contacted_by").annotate(
             key_order=Coalesce("key_rank", Value(UNRANKED))).order_by("company_id", "key_order", "name", "id")
+        if self.action == "list":
+            # a page shows the account by id (its owner decides can_edit) and who last made contact by
+            # name: not their whole rows. Writes keep whole rows for the services.
+            people = people.only(*own_columns(Stakeholder), "company__owner_id",
+                                 *(f"last_contacted_by__{column}" for column in NAME_COLUMNS))
+        return people
 
     def _fields(self, data: dict) -> dict:
         data.pop("company", None)

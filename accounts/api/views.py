@@ -19,7 +19,7 @@ from accounts.api.serializers import (
     WorkspaceSerializer,
 )
 from accounts.filters import CompanyFilter, ProductUserFilter, UsageRecordFilter, WorkspaceFilter
-from accounts.models import Company, ProductUser, UsageRecord, Workspace, WorkspaceMembership
+from accounts.models import Company, CompanyDomain, ProductUser, UsageRecord, Workspace, WorkspaceMembership
 from accounts.pagination import CompanyPagination
 from accounts.selectors import company_with_metrics
 from accounts.services.companies import (
@@ -36,7 +36,7 @@ from accounts.services.companies import (
     workspace_delete,
     workspace_update,
 )
-from revops.api import FilterBackend
+from revops.api import FilterBackend, own_columns
 from revops.permissions import IsAuthenticatedReadAdminWrite
 
 VALIDATION_ERROR = OpenApiResponse(description="Invalid input; the body names each offending field.")
@@ -54,8 +54,14 @@ def _member_count():
 
 
 def companies_for_api() -> QuerySet[Company]:
-    qs = company_with_metrics(Company.objects.select_related("owner", "parent"))
-    return qs.prefetch_related("domains").order_by("name", "id")
+    # Of the related rows CompanySerializer shows the owner's e-mail, the parent's external id and each
+    # domain's name. Whole rows (the owner's password hash, the parent's every column, each domain's
+    # timestamps) cost a quarter of the list's query time.
+    qs = Company.objects.select_related("owner", "parent").only(
+        *own_columns(Company), "owner__email", "parent__external_id"
+    )
+    domains = CompanyDomain.objects.only("id", "company_id", "domain")
+    return company_with_metrics(qs).prefetch_related(Prefetch("domains", queryset=domains)).order_by("name", "id")
 
 
 def workspaces_for_api() -> QuerySet[Workspace]:

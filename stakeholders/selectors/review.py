@@ -78,6 +78,10 @@ class ReviewSummary:
     flag_change: dict[str, int | None]
 
 
+# What user_display reads: a list that names people loads these columns of their user rows only.
+NAME_COLUMNS = ("first_name", "last_name", "username")
+
+
 def user_display(user) -> str:
     if user is None:
         return ""
@@ -152,8 +156,8 @@ def _key_stakeholders(company_ids: list[int]) -> dict[int, list[dict]]:
         )
         .filter(position__lte=KEY_COUNT)
         .order_by("company_id", "position")
-        .values("id", "company_id", "name", "title", "role", "last_contacted_at", "last_contacted_by__username",
-                "last_contacted_by__first_name", "last_contacted_by__last_name")
+        .values("id", "company_id", "name", "title", "role", "last_contacted_at",
+                *(f"last_contacted_by__{column}" for column in NAME_COLUMNS))
     )
     by_company: dict[int, list[dict]] = {}
     for person in people:

@@ -1,4 +1,5 @@
 """/api/v1/companies/: reads for every logged-in user, writes for RevOps admins, through services."""
+import re
 from decimal import Decimal
 
 import pytest
@@ -389,11 +390,15 @@ def test_list_query_count_does_not_grow_with_rows(rep_client, django_assert_max_
         WorkspaceFactory(company=company)
         ProductUserFactory(company=company)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(6) as captured:
         response = rep_client.get(URL, {"page_size": 100})
 
     assert response.json()["count"] == rows + 1
     assert all(row["domains"] for row in response.json()["results"] if row["id"] != parent.pk)
+    # of the owners and parents only what the rows show is read: no password hashes, no parents' figures
+    sql = " ".join(query["sql"] for query in captured.captured_queries if 'FROM "accounts_company"' in query["sql"])
+    assert '"auth_user"."email"' in sql and '"auth_user"."password"' not in sql
+    assert set(re.findall(r'([\w"]+)\."potential_arr"', sql)) == {'"accounts_company"'}  # not the parent's
 
 
 @pytest.mark.django_db(transaction=True)

@@ -163,6 +163,34 @@ def test_managers_list_says_which_interactions_they_may_edit_in_a_fixed_number_o
         **{pk: True for pk in team_calls}, **{pk: False for pk in other_calls}}
 
 
+def test_stakeholder_list_reads_the_columns_it_shows_and_says_who_may_edit_in_a_fixed_number_of_queries(
+        client, manager, rep, other_rep, account, django_assert_max_num_queries):
+    """The list reads of each account only its owner (who decides `can_edit`) and of who made the last
+    contact only the name: no company names, no password hashes. A manager may edit the people of their
+    team's accounts, not another team's; the names are the full name, else the username."""
+    company, carla, tom = account
+    rep.first_name, rep.last_name = "Ravi", "Rep"
+    rep.save()
+    other_rep.first_name = other_rep.last_name = ""
+    other_rep.save()
+    log_contact(carla, by=rep, days_ago=2)
+    theirs = StakeholderFactory(company=CompanyFactory(owner=other_rep, name="Globex"), name="Gina")
+    log_contact(theirs, by=other_rep, days_ago=1)
+    client.force_login(manager)
+    client.get("/api/v1/stakeholders/")  # the session and the user's groups are read once, before counting
+    with django_assert_max_num_queries(7) as captured:  # session, user, the page, profile, groups, teams
+        rows = {row["name"]: row for row in client.get("/api/v1/stakeholders/").json()["results"]}
+    assert {name: row["can_edit"] for name, row in rows.items()} == {"Carla": True, "Tom": True, "Gina": False}
+    assert rows["Carla"]["last_contacted_by_name"] == "Ravi Rep"
+    assert rows["Gina"]["last_contacted_by_name"] == other_rep.get_username()
+    assert rows["Tom"]["last_contacted_by_name"] == ""
+    assert rows["Gina"]["company"] == theirs.company_id
+    listed = next(query["sql"] for query in captured.captured_queries if "stakeholders_stakeholder" in query["sql"]
+                  and "key_rank" in query["sql"])
+    assert '"accounts_company"."owner_id"' in listed and '"auth_user"."first_name"' in listed
+    assert '"accounts_company"."name"' not in listed and '"auth_user"."password"' not in listed
+
+
 @pytest.mark.parametrize("role", ["rep", "manager"])
 def test_another_teams_interaction_is_readable_but_403_to_change(client, request, role, other_rep):
     """As on the account page, every signed-in user reads every interaction: another team's answers 200
