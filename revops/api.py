@@ -31,13 +31,15 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
-# --- strict input: refuse what DRF and django-filter would quietly ignore or coerce ----------------
+# --- querysets -------------------------------------------------------------------------------------
 
 def own_columns(model) -> tuple[str, ...]:
     """Every column of ``model``'s own table, for ``.only()`` beside the few columns a list shows of the
     rows it joins (select_related loads whole rows otherwise)."""
     return tuple(field.name for field in model._meta.concrete_fields)
 
+
+# --- strict input: refuse what DRF and django-filter would quietly ignore or coerce ----------------
 
 class FilterBackend(DjangoFilterBackend):
     """DjangoFilterBackend that also refuses (400 naming the parameter) a filter sent empty, unless it
