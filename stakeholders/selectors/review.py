@@ -88,6 +88,11 @@ def user_display(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def name_from_columns(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """user_display's rule for a user read as NAME_COLUMNS (None for nobody): full name, else username."""
+    return f"{first_name or ''} {last_name or ''}".strip() or username or ""
+
+
 def viewer_zone(viewer) -> ZoneInfo:
     return user_zone(viewer) if viewer is not None else timezone.get_current_timezone()
 
@@ -189,9 +194,7 @@ def _key_row(person: dict, *, zone: ZoneInfo, today: date) -> KeyStakeholder:
     days = days_since(last, zone=zone, today=today)
     if days is not None and days < 0:
         days = 0  # logged a little ahead of `now` (clock skew, or a review held on a past day)
-    # the user's full name, else their username (user_display), from the columns read
-    full_name = f"{person['last_contacted_by__first_name'] or ''} {person['last_contacted_by__last_name'] or ''}"
-    by = full_name.strip() or person["last_contacted_by__username"] or ""
+    by = name_from_columns(*(person[f"last_contacted_by__{column}"] for column in NAME_COLUMNS))
     if last is None:
         note = "never contacted"
     else:
