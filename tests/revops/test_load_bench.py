@@ -88,3 +88,40 @@ def test_client_reads_chunked_and_sized_answers_on_one_kept_alive_connection_and
     assert requests_seen == ["GET /a HTTP/1.1", "GET /b HTTP/1.1"]  # the same connection served both
     assert stats.endpoints["first"].errors == 0 and stats.endpoints["second"].errors == 1
     assert stats.errors == ["second: GET /b → 404: 'nope'"]
+
+
+def _stats(times_by_endpoint: dict[tuple[str, str], list[float]], errors: int = 0):
+    stats = load.Stats()
+    for (name, kind), times in times_by_endpoint.items():
+        stats.endpoints[name] = load.Endpoint(name, kind, list(times), errors if name == "account page" else 0)
+    return stats
+
+
+def test_runs_summary_counts_in_how_many_runs_each_target_and_every_target_was_met():
+    fast = _stats({("account page", "page"): [100.0] * 20, ("API companies", "api"): [50.0] * 20,
+                   ("static file (first visit)", "static"): [900.0] * 5})
+    slow = _stats({("account page", "page"): [100.0] * 19 + [400.0] * 2, ("API companies", "api"): [60.0] * 20},
+                  errors=2)
+    lines = load.runs_summary([(fast, {"cpu": {"gunicorn": 0.52, "postgres (all)": 0.08, "client": 0.01}}),
+                               (slow, {"cpu": {"gunicorn": 0.6, "postgres (all)": 0.082, "client": 0.01}})])
+    text = "\n".join(lines)
+    assert lines[0] == "== 2 runs: p95 in ms per run against the targets"
+    page = next(line for line in lines if line.strip().startswith("account page"))
+    api = next(line for line in lines if line.strip().startswith("API companies"))
+    assert page.split()[2:] == ["100", "400*", "400", "≤", "300", "1", "of", "2"]
+    assert api.split()[2:] == ["50", "60", "60", "≤", "150", "2", "of", "2"]
+    assert lines.index(page) < lines.index(api)  # pages first, as in each run's report
+    assert "static file" not in text  # no target, not compared
+    assert "errors" in lines[-2] and lines[-2].split()[-2:] == ["0", "2"]
+    # the application's and the database's CPU over the 40 and the 41 requests with a target
+    assert lines[-3].split()[-2:] == ["13+2", "15+2"]
+    assert lines[-1].startswith("   every target met in 1 of 2 runs")
+
+
+def test_runs_summary_counts_an_endpoint_missing_from_a_run_as_not_met():
+    both = _stats({("account page", "page"): [10.0], ("API companies", "api"): [10.0]})
+    page_only = _stats({("account page", "page"): [10.0]})
+    lines = load.runs_summary([(both, {"cpu": {}}), (page_only, {"cpu": {}})])
+    api = next(line for line in lines if line.strip().startswith("API companies"))
+    assert api.split()[2:4] == ["10", "nan*"] and api.split()[-3:] == ["1", "of", "2"]
+    assert lines[-1].startswith("   every target met in 1 of 2 runs")
