@@ -115,7 +115,7 @@ def test_runs_summary_counts_in_how_many_runs_each_target_and_every_target_was_m
     assert "errors" in lines[-2] and lines[-2].split()[-2:] == ["0", "2"]
     # the application's and the database's CPU over the 40 and the 41 requests with a target
     assert lines[-3].split()[-2:] == ["13+2", "15+2"]
-    assert lines[-1].startswith("   every target met in 1 of 2 runs")
+    assert lines[-1].startswith("   all 2 targets measured met in 1 of 2 runs")
 
 
 def test_runs_summary_counts_an_endpoint_missing_from_a_run_as_not_met():
@@ -124,4 +124,4 @@ def test_runs_summary_counts_an_endpoint_missing_from_a_run_as_not_met():
     lines = load.runs_summary([(both, {"cpu": {}}), (page_only, {"cpu": {}})])
     api = next(line for line in lines if line.strip().startswith("API companies"))
     assert api.split()[2:4] == ["10", "nan*"] and api.split()[-3:] == ["1", "of", "2"]
-    assert lines[-1].startswith("   every target met in 1 of 2 runs")
+    assert lines[-1].startswith("   all 2 targets measured met in 1 of 2 runs")
