@@ -82,6 +82,8 @@ PROTECTED = {"postgres", "test", "template0", "template1"}
 DEMO_PASSWORD = "revops-demo"
 PAGE_TARGET_MS = 300
 API_TARGET_MS = 150
+MEASURED_KINDS = ("page", "api", "api write")  # the window's requests; "static" and "setup" come before it
+KIND_ORDER = {"page": 0, "api": 1, "api write": 2, "static": 3, "setup": 4}  # the order reports list them in
 
 
 # --- figures ----------------------------------------------------------------------------------------------
@@ -749,11 +751,11 @@ def report(stats: Stats, outcome: dict, args) -> bool:
     cpu = outcome["cpu"]
     print("   CPU seconds in the window: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
           + f" (of {measured * (os.cpu_count() or 1):.0f} the machine has)")
-    served = sum(len(e.times_ms) for e in stats.endpoints.values() if e.kind in ("page", "api", "api write"))
+    served = _served(stats)
     if served:
         per_request = (cpu["gunicorn"] + cpu["postgres (all)"]) / served
         low, high = args.think
-        all_ms = [t for e in stats.endpoints.values() if e.kind in ("page", "api", "api write") for t in e.times_ms]
+        all_ms = [t for e in stats.endpoints.values() if e.kind in MEASURED_KINDS for t in e.times_ms]
         offered = (f"~{outcome['users'] / ((low + high) / 2 + 0.1):.0f} req/s at 100 ms answers" if high
                    else "as many as the server answers (closed loop)")
         print(f"   CPU per request: {cpu['gunicorn'] / served * 1000:.0f} ms application + "
@@ -764,15 +766,14 @@ def report(stats: Stats, outcome: dict, args) -> bool:
     header = f"   {'endpoint':<32} {'count':>6} {'errors':>6} {'req/s':>6} {'p50':>7} {'p95':>7} {'p99':>7}  target p95"
     print(header)
     print("   " + "-" * (len(header) - 3))
-    order = {"page": 0, "api": 1, "api write": 2, "static": 3, "setup": 4}
     every: list[float] = []
     errors = 0
     missed = []
-    for endpoint in sorted(stats.endpoints.values(), key=lambda e: (order[e.kind], e.name)):
+    for endpoint in sorted(stats.endpoints.values(), key=lambda e: (KIND_ORDER[e.kind], e.name)):
         times = endpoint.times_ms
         p95 = percentile(times, 95)
         target = endpoint.target_ms
-        if endpoint.kind in ("page", "api", "api write"):
+        if endpoint.kind in MEASURED_KINDS:
             every += times
             errors += endpoint.errors
             rate = f"{len(times) / measured:6.1f}"
@@ -797,6 +798,11 @@ def report(stats: Stats, outcome: dict, args) -> bool:
     return not stats.errors
 
 
+def _served(stats: Stats) -> int:
+    """Requests measured in the window (log-ins and static files come before it)."""
+    return sum(len(e.times_ms) for e in stats.endpoints.values() if e.kind in MEASURED_KINDS)
+
+
 def _think_text(think: tuple[float, float]) -> str:
     low, high = think
     if high == 0:
@@ -814,7 +820,6 @@ def runs_summary(runs: list[tuple[Stats, dict]]) -> list[str]:
         for endpoint in stats.endpoints.values():
             if endpoint.target_ms is not None:
                 names.setdefault(endpoint.name, endpoint.target_ms)
-    order = {"page": 0, "api": 1}
     kinds = {e.name: e.kind for stats, _ in runs for e in stats.endpoints.values()}
     columns = [f"run {n}" for n in range(1, len(runs) + 1)]
     width = max(6, *(len(c) for c in columns))
@@ -822,7 +827,7 @@ def runs_summary(runs: list[tuple[Stats, dict]]) -> list[str]:
              f"   {'endpoint':<32} " + " ".join(f"{c:>{width}} " for c in columns)
              + f" {'worst':>7}  target   met in"]
     all_met = [True] * len(runs)
-    for name in sorted(names, key=lambda n: (order[kinds[n]], n)):
+    for name in sorted(names, key=lambda n: (KIND_ORDER[kinds[n]], n)):
         target = names[name]
         p95s = []
         for index, (stats, _) in enumerate(runs):
@@ -837,7 +842,7 @@ def runs_summary(runs: list[tuple[Stats, dict]]) -> list[str]:
         lines.append(f"   {name:<32} {cells} {worst:>7.0f}  ≤ {target:<5} {met} of {len(runs)}")
     cpu = []
     for stats, outcome in runs:
-        served = sum(len(e.times_ms) for e in stats.endpoints.values() if e.kind in ("page", "api", "api write"))
+        served = _served(stats)
         used = outcome.get("cpu") or {}
         cpu.append(f"{used.get('gunicorn', 0) / served * 1000:.0f}+{used.get('postgres (all)', 0) / served * 1000:.0f}"
                    if served else "—")
